@@ -229,7 +229,8 @@ class ClippedReLU(Activation):
     name: ClassVar[str] = "clipped_relu"
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.r_max, (int, float)) and math.isfinite(self.r_max) and self.r_max > 0):
+        ok = isinstance(self.r_max, (int, float)) and math.isfinite(self.r_max)
+        if not (ok and self.r_max > 0):
             raise ValidationError(
                 f"ClippedReLU: r_max must be a finite number > 0, got {self.r_max!r}"
             )
@@ -430,7 +431,9 @@ def unit_slope(activation: Activation, W: Any, u: ArrayLike) -> tuple[Activation
     """
     s = activation.max_slope
     if not math.isfinite(s) or s <= 0:
-        raise ValidationError(f"activation {activation!r}: max slope must be finite and > 0, got {s}")
+        raise ValidationError(
+            f"activation {activation!r}: max slope must be finite and > 0, got {s}"
+        )
     if s <= 1.0:
         return activation, W, _asfloat(u)
     warnings.warn(
@@ -448,7 +451,7 @@ _BUILTIN: dict[str, type[Activation]] = {
 
 
 def activation_from_spec(spec: str | dict[str, Any] | Activation) -> Activation:
-    """Build an activation from a name (``"relu"``) or a dict (``{"name": "clipped_relu", "r_max": 2}``).
+    """Build an activation from a name (``"relu"``) or a table (``{"name": "tanh"}``).
 
     Raises
     ------

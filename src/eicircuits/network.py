@@ -163,7 +163,9 @@ class Network:
         if isinstance(value, Activation):
             acts: tuple[Activation, ...] = (value,)
         elif isinstance(value, Sequence):
-            acts = tuple(activation_from_spec(a) if isinstance(a, (str, dict)) else a for a in value)
+            acts = tuple(
+                activation_from_spec(a) if isinstance(a, (str, dict)) else a for a in value
+            )
             if len(acts) != n:
                 raise ValidationError(
                     f"activation: expected one Activation or a sequence of {n}, got {len(acts)}"
@@ -172,7 +174,9 @@ class Network:
             raise ValidationError(f"activation: expected an Activation, got {_describe(value)}")
         for k, a in enumerate(acts):
             if not isinstance(a, Activation):
-                raise ValidationError(f"activation[{k}]: expected an Activation, got {_describe(a)}")
+                raise ValidationError(
+                    f"activation[{k}]: expected an Activation, got {_describe(a)}"
+                )
             lo, hi = a.slope_bounds
             if not (0.0 <= lo <= hi <= 1.0):
                 raise ValidationError(
@@ -193,7 +197,8 @@ class Network:
         bad = [k for k, t in enumerate(types) if t not in ("E", "I")]
         if bad:
             raise ValidationError(
-                f"cell_types: every entry must be 'E' or 'I'; cell_types[{bad[0]}] = {value[bad[0]]!r}"
+                "cell_types: every entry must be 'E' or 'I'; "
+                f"cell_types[{bad[0]}] = {value[bad[0]]!r}"
             )
         return types
 

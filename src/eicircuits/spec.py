@@ -230,11 +230,14 @@ def spec_from_dict(data: Mapping[str, Any], *, source: str = "<dict>",
         return CircuitSpec(None, dict(table), source, base)
     table = dict(data["builder"]) if isinstance(data["builder"], Mapping) else None
     if table is None or "name" not in table:
-        raise SpecError(f"{source}: [builder]: missing key 'name'; expected one of {sorted(BUILDERS)}")
+        raise SpecError(
+            f"{source}: [builder]: missing key 'name'; expected one of {sorted(BUILDERS)}"
+        )
     name = table.pop("name")
     if name not in BUILDERS:
         raise SpecError(
-            f"{source}: [builder].name: unknown builder {name!r}; expected one of {sorted(BUILDERS)}"
+            f"{source}: [builder].name: unknown builder {name!r}; "
+            f"expected one of {sorted(BUILDERS)}"
         )
     return CircuitSpec(str(name), table, source, base)
 
