@@ -311,16 +311,14 @@ class Network:
         return self.W.toarray()
 
     def fingerprint(self) -> str:
-        """SHA-256 of ``W``, ``tau`` and the activations: ties certificates to a network."""
-        h = hashlib.sha256()
-        if self.is_sparse:
-            h.update(np.ascontiguousarray(self.W.indptr, dtype=np.int64).tobytes())
-            h.update(np.ascontiguousarray(self.W.indices, dtype=np.int64).tobytes())
-            h.update(np.ascontiguousarray(self.W.data).tobytes())
-        else:
-            h.update(sp.csr_array(self.W).data.tobytes())
-            h.update(np.ascontiguousarray(np.nonzero(self.W)).astype(np.int64).tobytes())
-        h.update(str(self.n).encode())
+        """SHA-256 of ``W`` (same for its dense and sparse storage): ties results to weights."""
+        Wc = self.W if self.is_sparse else sp.csr_array(self.W)
+        Wc = Wc.copy()
+        Wc.sort_indices()
+        h = hashlib.sha256(f"n={self.n};".encode())
+        h.update(np.ascontiguousarray(Wc.indptr, dtype=np.int64).tobytes())
+        h.update(np.ascontiguousarray(Wc.indices, dtype=np.int64).tobytes())
+        h.update(np.ascontiguousarray(Wc.data, dtype=np.float64).tobytes())
         return h.hexdigest()
 
     # ------------------------------------------------------------------ activations
