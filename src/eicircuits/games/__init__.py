@@ -1,0 +1,35 @@
+"""The game behind a firing-rate network (THEORY §2).
+
+Each neuron is a player that picks its own rate to minimise its own energy
+``E_i(x_i; x_−i) = ½(1 − W_ii)x_i² − x_i(Σ_{j≠i} W_ij x_j + u_i) + g_i(x_i)``; the network's
+equilibria are the game's stationary points, and its Nash equilibria when every ``W_ii ≤ 1``.
+
+game, NeuronGame     -- energies, pseudo-gradient, best responses, regret, Nash gap
+PotentialResult      -- exact / weighted potential (``NeuronGame.potential()``)
+decomposition, Decomposition -- symmetric and skew parts of ``P(I − W)``, saddle function
+best_response_flow, best_response_rounds -- best-response dynamics (continuous; Jacobi,
+                        Gauss–Seidel)
+report_section       -- the game section of ``eicircuits analyze``
+plots                -- figures (imported on demand: ``eicircuits.games.plots``)
+
+Examples
+--------
+>>> import numpy as np
+>>> from eicircuits import Network
+>>> from eicircuits.games import game
+>>> gm = game(Network(W=[[0.0, 0.5], [0.5, 0.0]], u=[1.0, 1.0]))
+>>> gm.potential().kind
+'exact'
+"""
+
+from __future__ import annotations
+
+from ._game import NeuronGame, game
+from ._potential import PotentialResult, find_potential
+
+__all__ = [
+    "game",
+    "NeuronGame",
+    "PotentialResult",
+    "find_potential",
+]
