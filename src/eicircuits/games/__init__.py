@@ -24,12 +24,27 @@ Examples
 
 from __future__ import annotations
 
+from ._decomposition import Decomposition, decomposition
+from ._dynamics import (
+    BestResponsePath,
+    BestResponseRounds,
+    best_response_flow,
+    best_response_rounds,
+)
 from ._game import NeuronGame, game
 from ._potential import PotentialResult, find_potential
+from ._report import report_section
 
 __all__ = [
     "game",
     "NeuronGame",
     "PotentialResult",
     "find_potential",
+    "decomposition",
+    "Decomposition",
+    "best_response_flow",
+    "best_response_rounds",
+    "BestResponsePath",
+    "BestResponseRounds",
+    "report_section",
 ]

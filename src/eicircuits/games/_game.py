@@ -32,6 +32,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize
 
@@ -272,6 +273,20 @@ class NeuronGame:
             for k in idx[~conv]:
                 br[k], emin[k] = _concave_player(act, float(self._diag[k]), float(s[k]))
         return br, emin
+
+    def _respond_one(self, k: int, x: FloatArray) -> float:
+        """Best response of neuron ``k`` alone (used by Gauss–Seidel rounds)."""
+        W = self._net.W
+        if sp.issparse(W):
+            lo, hi = W.indptr[k], W.indptr[k + 1]
+            row_x = float(W.data[lo:hi] @ x[W.indices[lo:hi]])
+        else:
+            row_x = float(W[k] @ x)
+        s = row_x - self._diag[k] * x[k] + self._net.u[k]
+        act = self._net.activations[k]
+        if self._a[k] > 0:
+            return float(act.prox(np.float64(s / self._a[k]), np.float64(1.0 / self._a[k])))
+        return _concave_player(act, float(self._diag[k]), s)[0]
 
     def best_response(self, x: ArrayLike) -> FloatArray:
         """Every player's best response to the others' rates, ``argmin_y E_i(y ; x_−i)``.
