@@ -1,0 +1,26 @@
+"""Simulation of firing-rate networks (THEORY §1).
+
+simulate           -- one entry point; ``method`` picks a strategy from :data:`METHODS`
+Trajectory         -- result: ``t``, ``x``, ``status``, ``message``, ``to_xarray()``
+METHODS            -- method name -> ``"adaptive"`` (SciPy's solvers) or ``"fixed"`` (needs dt)
+TABLEAUX           -- Butcher tableaux of the explicit Runge–Kutta schemes (exact fractions)
+STATUSES           -- every trajectory status and its meaning
+
+Adaptive methods wrap SciPy's ``OdeSolver`` classes step by step (so divergence, ``max_steps``
+and ``until_steady`` are checked after every step); the fixed-step path (explicit Euler,
+exponential Euler, Heun, midpoint, RK4) costs one mat-vec per stage, runs in a compiled kernel
+when numba is installed, and can checkpoint and resume long runs.
+
+Examples
+--------
+>>> from eicircuits import Network, simulate
+>>> traj = simulate(Network(W=[[0.0]], u=[2.0]), [0.0], (0.0, 30.0), dt=0.1, save_every=100)
+>>> traj.status, round(float(traj.final[0]), 6)
+('success', 2.0)
+"""
+
+from ._simulate import METHODS, simulate
+from ._tableaux import TABLEAUX
+from ._trajectory import STATUSES, Trajectory
+
+__all__ = ["simulate", "Trajectory", "METHODS", "TABLEAUX", "STATUSES"]

@@ -1,0 +1,156 @@
+"""Adaptive integration with SciPy's solvers, one step at a time.
+
+The step loop of :func:`scipy.integrate.solve_ivp` is reproduced here around SciPy's
+``OdeSolver`` classes so that every step can be checked: divergence (non-finite or
+``|x| > bound``) stops the run and keeps the finite part, ``max_steps`` is enforced, and
+``until_steady`` stops when ``‖ẋ‖∞ < tol``. Output at ``t_eval`` uses each solver's dense
+output, exactly as ``solve_ivp`` does. Stiff solvers (``BDF``, ``Radau``, ``LSODA``) get the
+analytic Jacobian, sparse when ``W`` is sparse (dense for ``LSODA``, which cannot take sparse
+matrices, up to :data:`LSODA_DENSE_JAC_LIMIT` neurons; above it, finite differences).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from scipy import integrate
+
+from ._problem import Problem, divergence_message
+from ._trajectory import Trajectory
+
+__all__ = ["SCIPY_METHODS", "run_adaptive", "LSODA_DENSE_JAC_LIMIT"]
+
+#: SciPy's adaptive solvers by name.
+SCIPY_METHODS: dict[str, type[integrate.OdeSolver]] = {
+    "RK23": integrate.RK23,
+    "RK45": integrate.RK45,
+    "DOP853": integrate.DOP853,
+    "Radau": integrate.Radau,
+    "BDF": integrate.BDF,
+    "LSODA": integrate.LSODA,
+}
+
+#: Largest n for which LSODA gets a dense analytic Jacobian.
+LSODA_DENSE_JAC_LIMIT = 2000
+
+
+def _jac_kwargs(prob: Problem, method: str) -> dict[str, Any]:
+    if method in ("BDF", "Radau"):
+        return {"jac": prob.jacobian}
+    if method == "LSODA" and prob.n <= LSODA_DENSE_JAC_LIMIT:
+
+        def dense_jac(t: float, x: NDArray[np.float64]) -> NDArray[np.float64]:
+            J = prob.jacobian(t, x)
+            return J.toarray() if sp.issparse(J) else np.asarray(J)
+
+        return {"jac": dense_jac}
+    return {}
+
+
+def run_adaptive(
+    prob: Problem,
+    method: str,
+    *,
+    t_eval: NDArray[np.float64] | None,
+    rtol: float,
+    atol: float,
+    max_steps: int,
+    until_steady: float | None,
+) -> Trajectory:
+    """Integrate ``prob`` with the SciPy solver ``method``; see :func:`~eicircuits.simulate`."""
+    t0, t1 = prob.t0, prob.t1
+    extra_fev = 0
+    ts: list[float] = []
+    xs: list[NDArray[np.float64]] = []
+    idx = 0
+    if t_eval is None:
+        ts.append(t0)
+        xs.append(prob.x0.copy())
+    else:
+        while idx < len(t_eval) and t_eval[idx] <= t0:
+            ts.append(float(t_eval[idx]))
+            xs.append(prob.x0.copy())
+            idx += 1
+
+    status: str | None = None
+    message = ""
+    steps = 0
+    last_t, last_x = t0, prob.x0.copy()
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        solver = SCIPY_METHODS[method](
+            prob.field, t0, prob.x0.copy(), t1, rtol=rtol, atol=atol, **_jac_kwargs(prob, method)
+        )
+        if until_steady is not None:
+            r0 = float(np.max(np.abs(prob.field(t0, prob.x0))))
+            extra_fev += 1
+            if r0 < until_steady:
+                status = "steady"
+                message = f"steady from the start: ‖ẋ‖∞ = {r0:.3g} < {until_steady:g} at t = {t0:g}"
+        while status is None:
+            if steps >= max_steps:
+                status = "max_steps"
+                message = (
+                    f"stopped after max_steps = {max_steps} steps at t = {solver.t:.6g} < "
+                    f"t1 = {t1:g}; increase max_steps (or, if the steps are tiny, try a stiff "
+                    "method such as 'BDF' or 'LSODA')"
+                )
+                break
+            t_prev, x_prev = solver.t, np.array(solver.y)
+            msg = solver.step()
+            steps += 1
+            if solver.status == "failed":
+                status = "failed"
+                message = (
+                    f"{method} failed at t = {solver.t:.6g}: {msg}. Try a stiff method ('BDF', "
+                    "'Radau', 'LSODA') or looser rtol/atol."
+                )
+                break
+            t, y = float(solver.t), solver.y
+            bad = prob.first_bad(y)
+            if bad >= 0:
+                status = "diverged"
+                message = divergence_message(prob, t, bad, float(y[bad]), t_prev)
+                last_t, last_x = t_prev, x_prev
+                break
+            last_t, last_x = t, np.array(y)
+            if t_eval is None:
+                ts.append(t)
+                xs.append(np.array(y))
+            else:
+                hi = int(np.searchsorted(t_eval, t, side="right"))
+                if hi > idx:
+                    sol = solver.dense_output()
+                    vals = np.atleast_2d(sol(t_eval[idx:hi]).T)
+                    ts.extend(float(s) for s in t_eval[idx:hi])
+                    xs.extend(vals)
+                    idx = hi
+            if until_steady is not None:
+                r = float(np.max(np.abs(prob.field(t, y))))
+                extra_fev += 1
+                if r < until_steady:
+                    status = "steady"
+                    message = f"steady: ‖ẋ‖∞ = {r:.3g} < {until_steady:g} at t = {t:.6g}"
+                    break
+            if solver.status == "finished":
+                status = "success"
+                message = f"integrated to t = {t1:g} in {steps} steps"
+    if status != "success" and (not ts or ts[-1] != last_t):
+        ts.append(last_t)
+        xs.append(last_x)
+    x = np.array(xs, dtype=float).reshape(len(ts), prob.n)
+    return Trajectory(
+        t=np.array(ts, dtype=float),
+        x=x,
+        status=status,
+        message=message,
+        form=prob.form,
+        method=method,
+        nfev=int(solver.nfev) + extra_fev,
+        steps=steps,
+        net=prob.net,
+        u=prob.u,
+        dt=None,
+    )

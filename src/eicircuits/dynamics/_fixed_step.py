@@ -1,0 +1,520 @@
+"""The fast fixed-step path: explicit Euler, Runge–Kutta tableaux and exponential Euler.
+
+For ``τ ẋ = −x + T(x, t)`` (``T = Φ(Wx + u)`` in the rate form, ``WΦ(x) + u`` in the voltage
+form) one step costs one evaluation of ``T`` per stage, that is one mat-vec:
+
+- ``euler``: ``x ← x + (h/τ)(T(x) − x)`` (order 1);
+- ``exp-euler``: ``x ← T(x) + (x − T(x)) e^{−h/τ}`` (order 1; exact when ``T`` is constant over
+  the step, and stable for every ``h`` on the leak term — a good fit for this equation);
+- ``heun``, ``midpoint`` (order 2), ``rk4`` (order 4): the Butcher tableaux of
+  :mod:`._tableaux`.
+
+Two interchangeable backends advance the state in chunks of steps: a compiled numba kernel
+(:mod:`._kernels`, used when numba is installed, the input is constant and every activation is
+built in) and a NumPy loop with preallocated buffers and in-place operations (sparse mat-vecs
+go straight into the output buffer through SciPy's CSR kernel, so a step allocates nothing).
+The driver between chunks checks for divergence, ``until_steady``, ``max_steps`` and writes
+checkpoints that :func:`~eicircuits.simulate` can resume from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import special
+
+from ..activations import Activation, ClippedReLU, Linear, Logistic, ReLU, Tanh
+from ..errors import EICircuitsWarning, SizeLimitError, ValidationError
+from . import _kernels
+from ._problem import Problem, divergence_message
+from ._tableaux import TABLEAUX
+from ._trajectory import Trajectory
+
+try:  # SciPy's CSR kernel accumulates y += A @ x into a given buffer (no allocation).
+    from scipy.sparse._sparsetools import csr_matvec as _csr_matvec
+except ImportError:  # pragma: no cover - depends on SciPy internals
+    _csr_matvec = None
+
+__all__ = ["FIXED_METHODS", "MAX_OUTPUT_BYTES", "run_fixed", "BACKENDS"]
+
+FloatArray = NDArray[np.float64]
+
+#: Fixed-step methods: name -> (scheme, stages per step, order).
+FIXED_METHODS: dict[str, tuple[str, int, int]] = {
+    "euler": ("euler", 1, 1),
+    "exp-euler": ("exp-euler", 1, 1),
+    "heun": ("rk", 2, 2),
+    "midpoint": ("rk", 2, 2),
+    "rk4": ("rk", 4, 4),
+}
+
+#: Backends of the fixed-step path.
+BACKENDS = ("auto", "numpy", "numba")
+
+#: Largest output (saved rows × n × 8 bytes) allocated without complaint.
+MAX_OUTPUT_BYTES = 2 * 1024**3
+
+_CHECKPOINT_VERSION = 1
+
+
+# --------------------------------------------------------------------------- activations
+def _inplace_activation(net: Any) -> Any:
+    """A function ``f(z)`` that overwrites ``z`` with ``Φ(z)``, without allocating when it can."""
+
+    def one(a: Activation) -> Any:
+        kind = type(a)
+        if kind is ReLU:
+            return lambda z: np.maximum(z, 0.0, out=z)
+        if kind is ClippedReLU:
+            r = a.r_max
+            return lambda z: np.clip(z, 0.0, r, out=z)
+        if kind is Linear:
+            return lambda z: z
+        if kind is Tanh:
+            return lambda z: np.tanh(z, out=z)
+        if kind is Logistic:
+
+            def logistic(z: FloatArray) -> FloatArray:
+                np.multiply(z, 4.0, out=z)
+                return special.expit(z, out=z)
+
+            return logistic
+
+        def generic(z: FloatArray) -> FloatArray:
+            z[...] = a(z)
+            return z
+
+        return generic
+
+    if net.uniform_activation is not None:
+        return one(net.uniform_activation)
+    parts = [(one(a), ix) for a, ix in net._groups()]
+
+    def mixed(z: FloatArray) -> FloatArray:
+        for f, ix in parts:
+            z[ix] = f(z[ix].copy())
+        return z
+
+    return mixed
+
+
+# --------------------------------------------------------------------------- NumPy backend
+class _NumpyStepper:
+    """Advance the state with NumPy, in place; the reference implementation of the kernel."""
+
+    def __init__(self, prob: Problem, method: str) -> None:
+        self.prob = prob
+        net = prob.net
+        self.n = n = net.n
+        self.scheme, self.stages, _ = FIXED_METHODS[method]
+        self.tableau = TABLEAUX.get(method)
+        self.phi = _inplace_activation(net)
+        self.sparse = net.is_sparse
+        W = net.W
+        if self.sparse:
+            self.W = W
+            self.csr = (W.indptr, W.indices, W.data)
+        else:
+            self.W = np.ascontiguousarray(W)
+        self.tau = net.tau
+        self.T = np.empty(n)
+        self.P = np.empty(n)
+        self.Y = np.empty(n)
+        self.tmp = np.empty(n)
+        self.K = np.empty((self.stages, n))
+        self._coef_cache: dict[float, FloatArray] = {}
+
+    def _matvec_add(self, x: FloatArray, out: FloatArray, u: FloatArray) -> None:
+        if self.sparse:
+            if _csr_matvec is not None:
+                out[:] = u
+                _csr_matvec(self.n, self.n, *self.csr, x, out)
+            else:  # pragma: no cover
+                out[:] = self.W @ x
+                out += u
+        else:
+            np.dot(self.W, x, out=out)
+            out += u
+
+    def target(self, x: FloatArray, t: float, out: FloatArray) -> FloatArray:
+        u = self.prob.u_at(t)
+        if self.prob.form == "rate":
+            self._matvec_add(x, out, u)
+            self.phi(out)
+        else:
+            self.P[:] = x
+            self.phi(self.P)
+            self._matvec_add(self.P, out, u)
+        return out
+
+    def _coef(self, dt: float) -> FloatArray:
+        c = self._coef_cache.get(dt)
+        if c is None:
+            if self.scheme == "euler":
+                c = dt / self.tau
+            elif self.scheme == "exp-euler":
+                c = np.exp(-dt / self.tau)
+            else:
+                c = 1.0 / self.tau
+            self._coef_cache[dt] = c
+        return c
+
+    def step(self, x: FloatArray, t: float, dt: float) -> None:
+        T = self.T
+        coef = self._coef(dt)
+        if self.scheme == "euler":
+            self.target(x, t, T)
+            T -= x
+            T *= coef
+            x += T
+        elif self.scheme == "exp-euler":
+            self.target(x, t, T)
+            x -= T
+            x *= coef
+            x += T
+        else:
+            A, b, c = self.tableau.arrays() if not hasattr(self, "_abc") else self._abc
+            self._abc = (A, b, c)
+            K, Y, tmp = self.K, self.Y, self.tmp
+            for i in range(self.stages):
+                Y[:] = x
+                for j in range(i):
+                    if A[i, j] != 0.0:
+                        np.multiply(K[j], dt * A[i, j], out=tmp)
+                        Y += tmp
+                self.target(Y, t + c[i] * dt, K[i])
+                K[i] -= Y
+                K[i] *= coef
+            for i in range(self.stages):
+                if b[i] != 0.0:
+                    np.multiply(K[i], dt * b[i], out=tmp)
+                    x += tmp
+
+    def advance(
+        self, x: FloatArray, s0: int, k: int, times: Any, step_dt: Any,
+        save_steps: NDArray[np.int64], out: FloatArray, r: int,
+    ) -> tuple[int, int, int]:
+        """``k`` steps from step index ``s0``; returns ``(done, r, bad)`` (see the kernel)."""
+        snap = x.copy()
+        r0 = r
+        nsave = len(save_steps)
+        for j in range(k):
+            s = s0 + j
+            self.step(x, times(s), step_dt(s))
+            while r < nsave and save_steps[r] == s + 1:
+                out[r] = x
+                r += 1
+        bound = self.prob.bound
+        if np.all(np.abs(x) <= bound) and np.all(np.abs(out[r0:r]) <= bound):
+            return k, r, -1
+        # Replay step by step to find the first bad step; keep the state before it.
+        x[:] = snap
+        r = r0
+        for j in range(k):
+            s = s0 + j
+            prev = x.copy()
+            self.step(x, times(s), step_dt(s))
+            bad = self.prob.first_bad(x)
+            if bad >= 0:
+                x[:] = prev
+                return j, r, bad
+            while r < nsave and save_steps[r] == s + 1:
+                out[r] = x
+                r += 1
+        return k, r, -1  # pragma: no cover - the replay is deterministic
+
+
+# --------------------------------------------------------------------------- numba backend
+class _NumbaStepper:
+    """Advance the state with the compiled kernel of :mod:`._kernels`."""
+
+    def __init__(self, prob: Problem, method: str, codes: tuple[np.ndarray, np.ndarray]) -> None:
+        self.prob = prob
+        self.kernel = _kernels.get_kernel()
+        net = prob.net
+        n = net.n
+        self.scheme_name, self.stages, _ = FIXED_METHODS[method]
+        self.scheme = {"euler": 0, "exp-euler": 1, "rk": 2}[self.scheme_name]
+        tab = TABLEAUX.get(method)
+        if tab is not None:
+            self.A, self.b, _ = tab.arrays()
+        else:
+            self.A, self.b = np.zeros((1, 1)), np.zeros(1)
+        self.form = 0 if prob.form == "rate" else 1
+        self.u = np.ascontiguousarray(prob.u, dtype=float)
+        self.dense = not net.is_sparse
+        if self.dense:
+            self.Wd = np.ascontiguousarray(net.W, dtype=float)
+            self.indptr = np.zeros(1, dtype=np.int32)
+            self.indices = np.zeros(1, dtype=np.int32)
+            self.data = np.zeros(1)
+        else:
+            self.Wd = np.zeros((1, 1))
+            self.indptr, self.indices, self.data = net.W.indptr, net.W.indices, net.W.data
+        self.codes, self.params = codes
+        self.tau = net.tau
+        self.T, self.P, self.Y = np.empty(n), np.empty(n), np.empty(n)
+        self.K = np.empty((max(self.stages, 1), n))
+        self._np = _NumpyStepper(prob, method)
+
+    def target(self, x: FloatArray, t: float, out: FloatArray) -> FloatArray:
+        return self._np.target(x, t, out)
+
+    def _coef(self, dt: float) -> FloatArray:
+        if self.scheme == 0:
+            return np.ascontiguousarray(dt / self.tau)
+        if self.scheme == 1:
+            return np.exp(-dt / self.tau)
+        return np.ascontiguousarray(1.0 / self.tau)
+
+    def advance(
+        self, x: FloatArray, s0: int, k: int, times: Any, step_dt: Any,
+        save_steps: NDArray[np.int64], out: FloatArray, r: int,
+    ) -> tuple[int, int, int]:
+        dt = step_dt(s0)
+        done, r, bad = self.kernel(
+            x, s0, k, self.scheme, self._coef(dt), dt, self.A, self.b, self.T, self.P, self.Y,
+            self.K, self.form, self.u, self.dense, self.Wd, self.indptr, self.indices,
+            self.data, self.codes, self.params, self.prob.bound, save_steps, out, r,
+        )
+        return int(done), int(r), int(bad)
+
+
+# --------------------------------------------------------------------------- schedule
+def _n_steps(span: float, dt: float) -> int:
+    q = span / dt
+    nearest = round(q)
+    if nearest >= 1 and abs(q - nearest) <= 1e-9 * max(1.0, q):
+        return int(nearest)
+    return max(1, int(np.ceil(q)))
+
+
+def _save_steps(
+    prob: Problem, dt: float, N: int, t_eval: FloatArray | None, save_every: int | None
+) -> NDArray[np.int64]:
+    if t_eval is not None:
+        q = (t_eval - prob.t0) / dt
+        steps = np.clip(np.rint(q), 0, N).astype(np.int64)
+        steps[t_eval >= prob.t1] = N
+        grid = np.where(steps < N, prob.t0 + steps * dt, prob.t1)
+        off = np.abs(grid - t_eval) > 1e-9 * max(dt, 1e-300) + 1e-12 * np.abs(t_eval)
+        if off.any():
+            k = int(np.flatnonzero(off)[0])
+            warnings.warn(
+                f"t_eval: {int(off.sum())} time(s) are not on the grid t0 + k·dt (e.g. "
+                f"t_eval[{k}] = {t_eval[k]:g}); the fixed-step path saves the nearest grid "
+                "point and reports its time in Trajectory.t",
+                EICircuitsWarning,
+                stacklevel=4,
+            )
+        return steps
+    every = 1 if save_every is None else int(save_every)
+    steps = np.arange(0, N + 1, every, dtype=np.int64)
+    if steps[-1] != N:
+        steps = np.append(steps, N)
+    return steps
+
+
+def _run_key(prob: Problem, method: str, dt: float, save_steps: NDArray[np.int64]) -> str:
+    net = prob.net
+    h = hashlib.sha256()
+    h.update(net.fingerprint().encode())
+    h.update(np.ascontiguousarray(net.tau).tobytes())
+    h.update(repr(net.activations if net.uniform_activation is None else net.activation).encode())
+    if callable(prob.u):
+        h.update(b"u=callable")
+    else:
+        h.update(np.ascontiguousarray(prob.u).tobytes())
+    h.update(repr((prob.form, method, float(dt), prob.t0, prob.t1, prob.bound)).encode())
+    h.update(np.ascontiguousarray(prob.x0).tobytes())
+    h.update(np.ascontiguousarray(save_steps).tobytes())
+    return h.hexdigest()
+
+
+def _write_checkpoint(path: Path, key: str, s: int, r: int, x: FloatArray, out: FloatArray,
+                      nfev: int) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        np.savez(fh, version=_CHECKPOINT_VERSION, key=key, s=s, r=r, x=x, rows=out[:r],
+                 nfev=nfev)
+    os.replace(tmp, path)
+
+
+def _read_checkpoint(path: Path, key: str) -> dict[str, Any]:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            ck = {name: data[name] for name in data.files}
+    except (OSError, ValueError, EOFError) as exc:
+        raise ValidationError(f"resume: cannot read checkpoint {str(path)!r}: {exc}") from exc
+    if int(ck.get("version", -1)) != _CHECKPOINT_VERSION or str(ck.get("key")) != key:
+        raise ValidationError(
+            f"resume: checkpoint {str(path)!r} was written for a different run (network, input, "
+            "x0, t_span, dt, method, form or saving differ); resume only with the same "
+            "arguments, or delete the file to start afresh"
+        )
+    return ck
+
+
+# --------------------------------------------------------------------------- driver
+def choose_backend(prob: Problem, backend: str) -> tuple[str, Any]:
+    """Resolve ``backend`` to ``"numba"`` (with activation codes) or ``"numpy"``."""
+    codes = None
+    why = ""
+    if not _kernels.available():
+        why = "numba is not installed (pip install numba)"
+    elif prob.time_dependent:
+        why = "the input u(t) depends on time"
+    else:
+        codes = _kernels.activation_codes(prob.net.activations)
+        if codes is None:
+            why = "an activation is not one of the built-in ones"
+    if backend == "numba" and codes is None:
+        raise ValidationError(f"backend: 'numba' cannot be used here: {why}; use 'numpy'")
+    if backend == "numpy" or codes is None:
+        return "numpy", None
+    return "numba", codes
+
+
+def run_fixed(
+    prob: Problem,
+    method: str,
+    *,
+    dt: float,
+    t_eval: FloatArray | None,
+    save_every: int | None,
+    max_steps: int,
+    until_steady: float | None,
+    check_every: int,
+    checkpoint: str | os.PathLike[str] | None,
+    checkpoint_interval: float,
+    resume: Any,
+    backend: str,
+) -> Trajectory:
+    """Integrate ``prob`` with a fixed step; see :func:`~eicircuits.simulate`."""
+    t0, t1 = prob.t0, prob.t1
+    N = _n_steps(t1 - t0, dt)
+    save_steps = _save_steps(prob, dt, N, t_eval, save_every)
+    nbytes = len(save_steps) * prob.n * 8
+    if nbytes > MAX_OUTPUT_BYTES:
+        raise SizeLimitError(
+            f"save_every/t_eval: saving {len(save_steps)} rows of {prob.n} neurons needs "
+            f"{nbytes / 1024**3:.1f} GiB (limit {MAX_OUTPUT_BYTES / 1024**3:.0f} GiB); save "
+            "fewer rows with save_every=k or t_eval"
+        )
+
+    def times(s: int) -> float:
+        return t0 + s * dt if s < N else t1
+
+    dt_last = t1 - times(N - 1)
+
+    def step_dt(s: int) -> float:
+        return dt if s + 1 < N else dt_last
+
+    which, codes = choose_backend(prob, backend)
+    stepper: Any = (
+        _NumbaStepper(prob, method, codes) if which == "numba" else _NumpyStepper(prob, method)
+    )
+    stages = FIXED_METHODS[method][1]
+
+    out = np.empty((len(save_steps), prob.n))
+    x = prob.x0.copy()
+    s, r, nfev = 0, 0, 0
+    key = _run_key(prob, method, dt, save_steps)
+    ck_path = Path(checkpoint) if checkpoint is not None else None
+    resume_path: Path | None = None
+    if resume is True:
+        if ck_path is None:
+            raise ValidationError("resume: resume=True needs checkpoint=path")
+        resume_path = ck_path if ck_path.exists() else None
+    elif resume not in (None, False):
+        resume_path = Path(resume)
+        if not resume_path.exists():
+            raise ValidationError(f"resume: checkpoint file {str(resume_path)!r} does not exist")
+    if resume_path is not None:
+        ck = _read_checkpoint(resume_path, key)
+        s, r, nfev = int(ck["s"]), int(ck["r"]), int(ck["nfev"])
+        x[:] = ck["x"]
+        out[:r] = ck["rows"]
+    while r < len(save_steps) and save_steps[r] == s:
+        out[r] = x
+        r += 1
+
+    status: str | None = None
+    message = ""
+    chunk = 16
+    last_ck = time.monotonic()
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        while True:
+            if until_steady is not None and (s % check_every == 0 or s == N):
+                res = float(np.max(np.abs(stepper.target(x, times(s), np.empty(prob.n)) - x)
+                                   / prob.net.tau))
+                nfev += 1
+                if res < until_steady:
+                    status = "steady"
+                    message = (f"steady: ‖ẋ‖∞ = {res:.3g} < {until_steady:g} at "
+                               f"t = {times(s):.6g} (step {s})")
+                    break
+            if s >= N:
+                status = "success"
+                message = f"integrated to t = {t1:g} in {N} steps of dt = {dt:g}"
+                break
+            if s >= max_steps:
+                status = "max_steps"
+                message = (
+                    f"stopped after max_steps = {max_steps} steps at t = {times(s):.6g} < "
+                    f"t1 = {t1:g}; the run needs {N} steps of dt = {dt:g}: increase max_steps"
+                    + (" (resume=True continues from the checkpoint)" if ck_path else "")
+                )
+                break
+            k = min(chunk, N - s, max_steps - s)
+            if until_steady is not None:
+                k = min(k, check_every - s % check_every)
+            if s + k == N and dt_last != dt and k > 1:
+                k -= 1  # the shortened last step runs alone, with its own coefficients
+            started = time.perf_counter()
+            done, r, bad = stepper.advance(x, s, k, times, step_dt, save_steps, out, r)
+            elapsed = time.perf_counter() - started
+            s += done
+            nfev += done * stages
+            if bad >= 0:
+                status = "diverged"
+                bad_state = x.copy()
+                stepper_np = stepper if isinstance(stepper, _NumpyStepper) else stepper._np
+                stepper_np.step(bad_state, times(s), step_dt(s))
+                message = divergence_message(prob, times(s + 1), bad, float(bad_state[bad]),
+                                             times(s))
+                break
+            if elapsed < 0.05 and chunk < (1 << 20):
+                chunk *= 2
+            elif elapsed > 0.5 and chunk > 1:
+                chunk //= 2
+            if ck_path is not None and time.monotonic() - last_ck >= checkpoint_interval:
+                _write_checkpoint(ck_path, key, s, r, x, out, nfev)
+                last_ck = time.monotonic()
+    if ck_path is not None and status in ("success", "steady", "max_steps"):
+        _write_checkpoint(ck_path, key, s, r, x, out, nfev)
+    t_out = np.where(save_steps[:r] < N, t0 + save_steps[:r] * dt, t1)
+    x_out = out[:r]
+    if status != "success" and (r == 0 or save_steps[r - 1] != s):
+        t_out = np.append(t_out, times(s))
+        x_out = np.vstack([x_out, x[None, :]])
+    return Trajectory(
+        t=np.array(t_out, dtype=float),
+        x=np.array(x_out, dtype=float),
+        status=status,
+        message=message,
+        form=prob.form,
+        method=method,
+        nfev=nfev,
+        steps=s,
+        net=prob.net,
+        u=prob.u,
+        dt=float(dt),
+    )

@@ -1,0 +1,291 @@
+"""The entry point :func:`simulate`: validate, pick a method from the registry, dispatch."""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .._threads import blas_threads, resolve_threads
+from ..errors import EICircuitsWarning, ValidationError
+from ..network import Network
+from ._adaptive import SCIPY_METHODS, run_adaptive
+from ._fixed_step import BACKENDS, FIXED_METHODS, run_fixed
+from ._problem import Problem
+from ._trajectory import Trajectory
+
+__all__ = ["simulate", "METHODS", "FORMS", "DEFAULT_MAX_STEPS", "DEFAULT_BOUND"]
+
+#: Every method name: SciPy's adaptive solvers and the fixed-step schemes (which need ``dt``).
+METHODS: dict[str, str] = {
+    **{name: "adaptive" for name in SCIPY_METHODS},
+    **{name: "fixed" for name in FIXED_METHODS},
+}
+
+FORMS = ("rate", "voltage")
+
+#: Default cap on the number of time steps.
+DEFAULT_MAX_STEPS = 10_000_000
+
+#: Default divergence bound on ``|x|``.
+DEFAULT_BOUND = 1e12
+
+
+def _positive(name: str, value: Any, *, allow_none: bool = False) -> float | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValidationError(f"{name}: expected a number > 0, got {value!r}")
+    v = float(value)
+    if not (math.isfinite(v) and v > 0):
+        raise ValidationError(f"{name}: must be a finite number > 0, got {value!r}")
+    return v
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValidationError(f"{name}: expected an integer ≥ 1, got {value!r}")
+    return int(value)
+
+
+def _check_u(net: Network, u: Any, t0: float) -> np.ndarray | Callable[[float], Any]:
+    if u is None:
+        return net.u
+    if callable(u):
+        val = np.asarray(u(t0), dtype=float)
+        if val.shape != (net.n,):
+            raise ValidationError(
+                f"u: a callable input must return shape ({net.n},); u(t0) returned shape "
+                f"{val.shape}"
+            )
+        return u
+    try:
+        arr = np.array(u, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"u: expected a vector, a callable u(t) or None, got {u!r}") from exc
+    if arr.ndim == 0:
+        arr = np.full(net.n, float(arr))
+    if arr.shape != (net.n,):
+        raise ValidationError(f"u: expected shape ({net.n},) to match the network, got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        i = int(np.flatnonzero(~np.isfinite(arr))[0])
+        raise ValidationError(f"u: every entry must be finite; u[{i}] = {arr[i]}")
+    arr.setflags(write=False)
+    return arr
+
+
+def _resolve_method(method: Any, dt: float | None) -> str:
+    if not isinstance(method, str) or (method != "auto" and method not in METHODS):
+        options = ", ".join(["'auto'", *(repr(m) for m in METHODS)])
+        raise ValidationError(f"method: unknown method {method!r}; expected one of {options}")
+    if method == "auto":
+        return "exp-euler" if dt is not None else "RK45"
+    return method
+
+
+def simulate(
+    net: Network,
+    x0: ArrayLike,
+    t_span: tuple[float, float],
+    *,
+    u: ArrayLike | Callable[[float], ArrayLike] | None = None,
+    method: str = "auto",
+    t_eval: ArrayLike | None = None,
+    rtol: float = 1e-8,
+    atol: float = 1e-10,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    dt: float | None = None,
+    until_steady: float | None = None,
+    form: str = "rate",
+    save_every: int | None = None,
+    check_every: int = 50,
+    bound: float = DEFAULT_BOUND,
+    checkpoint: str | os.PathLike[str] | None = None,
+    checkpoint_interval: float = 60.0,
+    resume: bool | str | os.PathLike[str] | None = None,
+    backend: str = "auto",
+    threads: int | str | None = "auto",
+) -> Trajectory:
+    """Simulate ``τ ẋ = −x + Φ(Wx + u)`` (or the voltage form ``τ v̇ = −v + WΦ(v) + u``).
+
+    Parameters
+    ----------
+    net : Network
+        The network (its ``W``, ``tau``, activations; its ``u`` unless ``u`` is given).
+    x0 : array_like, shape (n,)
+        Initial state (rates; voltages ``v0`` in the voltage form). Finite.
+    t_span : (t0, t1)
+        Time interval, ``t1 > t0``, in the unit of ``net.tau``.
+    u : array_like, callable or None
+        Input: ``None`` (``net.u``), a constant vector (or scalar), or a callable ``u(t)``
+        returning shape (n,).
+    method : str
+        ``"auto"``; SciPy's adaptive ``"RK45"``, ``"RK23"``, ``"DOP853"``, ``"Radau"``,
+        ``"BDF"``, ``"LSODA"``; or a fixed-step ``"euler"``, ``"exp-euler"``, ``"heun"``,
+        ``"midpoint"``, ``"rk4"`` (these need ``dt``). **Rule for "auto"**: with ``dt`` given,
+        ``"exp-euler"`` (one mat-vec per step, stable on the leak for any ``dt``: the fast path
+        for large sparse networks); without ``dt``, the adaptive ``"RK45"`` (accuracy
+        ``rtol``/``atol``, for small and dense networks). For stiff problems (very unequal
+        ``tau``) pick ``"LSODA"`` or ``"BDF"``.
+    t_eval : array_like, optional
+        Sorted times in ``[t0, t1]`` at which to save the state. Adaptive methods interpolate
+        (dense output); fixed-step methods save the nearest grid point ``t0 + k dt`` (with a
+        warning when off the grid) and report its time. Default: every step.
+    rtol, atol : float
+        Tolerances of the adaptive methods.
+    max_steps : int
+        Most time steps to take; reaching it gives status ``"max_steps"`` with the partial
+        trajectory.
+    dt : float, optional
+        The fixed step (required by the fixed-step methods; ignored with a warning by the
+        adaptive ones). The last step is shortened to land on ``t1`` when ``dt`` does not divide
+        the span.
+    until_steady : float, optional
+        Stop, with status ``"steady"``, once ``‖ẋ‖∞ < until_steady``: checked after every
+        adaptive step, every ``check_every`` fixed steps.
+    form : {"rate", "voltage"}
+        Which form to integrate.
+    save_every : int, optional
+        Fixed-step only: save every ``k``-th step (and the last). Exclusive with ``t_eval``.
+    check_every : int
+        Fixed-step only: steps between ``until_steady`` checks (each costs one evaluation).
+    bound : float
+        A state with ``|x_i| > bound`` (or non-finite) counts as diverged.
+    checkpoint : path, optional
+        Fixed-step only: write the run's state and saved rows (``.npz``) to this file every
+        ``checkpoint_interval`` seconds and at the end (atomically).
+    checkpoint_interval : float
+        Seconds of wall time between checkpoints (``0``: after every chunk of steps).
+    resume : bool or path, optional
+        Fixed-step only: continue from a checkpoint written by a run with the same arguments
+        (``True``: from ``checkpoint`` if that file exists, else start afresh). The result is
+        the same as that of an uninterrupted run.
+    backend : {"auto", "numpy", "numba"}
+        Fixed-step only: the compiled kernel (numba, optional dependency; constant input and
+        built-in activations) or the NumPy loop. ``"auto"`` prefers numba when it applies.
+    threads : "auto", int or None
+        BLAS threads during the run (``"auto"``: 1 for dense ``W`` with n ≤ 2048, whose
+        mat-vecs are too small for threads to pay off; ``None``: leave as is).
+
+    Returns
+    -------
+    Trajectory
+        ``t`` (T,), ``x`` (T, n), ``status`` (``"success"``, ``"steady"``, ``"diverged"``,
+        ``"max_steps"``, ``"failed"``) and a ``message``. Never contains NaN: a diverging run
+        stops and keeps its finite part.
+
+    Raises
+    ------
+    ValidationError
+        Bad ``x0`` (shape, non-finite), ``t_span`` (``t1 ≤ t0``), ``dt ≤ 0``, unknown
+        ``method``/``form``/``backend``, a fixed-step method without ``dt``, options that
+        contradict each other, a checkpoint from a different run.
+    SizeLimitError
+        The saved output would exceed 2 GiB (use ``save_every`` or ``t_eval``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eicircuits import Network, simulate
+    >>> net = Network(W=[[0.5, -1.0], [1.0, -0.5]], u=[1.0, 0.5], cell_types="EI")
+    >>> traj = simulate(net, np.zeros(2), (0.0, 50.0), until_steady=1e-9)
+    >>> traj.status
+    'steady'
+    >>> bool(np.allclose(traj.final, net.phi(net.W @ traj.final + net.u), atol=1e-8))
+    True
+    >>> fast = simulate(net, np.zeros(2), (0.0, 50.0), dt=0.01, method="rk4", save_every=1000)
+    >>> fast.t.shape, bool(np.allclose(fast.final, traj.final, atol=1e-6))
+    ((6,), True)
+    """
+    if not isinstance(net, Network):
+        raise ValidationError(f"net: expected an eicircuits.Network, got {type(net).__name__}")
+    if not isinstance(form, str) or form not in FORMS:
+        raise ValidationError(f"form: expected 'rate' or 'voltage', got {form!r}")
+    try:
+        x0a = np.array(x0, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"x0: expected a vector of numbers, got {x0!r}") from exc
+    if x0a.shape != (net.n,):
+        raise ValidationError(
+            f"x0: expected shape ({net.n},) to match the network, got shape {x0a.shape}"
+        )
+    if not np.all(np.isfinite(x0a)):
+        i = int(np.flatnonzero(~np.isfinite(x0a))[0])
+        raise ValidationError(f"x0: every entry must be finite; x0[{i}] = {x0a[i]}")
+    try:
+        t0, t1 = (float(v) for v in t_span)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"t_span: expected (t0, t1), got {t_span!r}") from exc
+    if not (math.isfinite(t0) and math.isfinite(t1)):
+        raise ValidationError(f"t_span: t0 and t1 must be finite, got {t_span!r}")
+    if not t1 > t0:
+        raise ValidationError(f"t_span: need t1 > t0, got t0 = {t0:g}, t1 = {t1:g}")
+    dt_v = _positive("dt", dt, allow_none=True)
+    name = _resolve_method(method, dt_v)
+    kind = METHODS[name]
+    if kind == "fixed" and dt_v is None:
+        raise ValidationError(
+            f"dt: the fixed-step method {name!r} needs a step, e.g. dt=0.01 (in the unit of tau)"
+        )
+    rtol_v = _positive("rtol", rtol)
+    atol_v = _positive("atol", atol)
+    steps_v = _positive_int("max_steps", max_steps)
+    steady_v = _positive("until_steady", until_steady, allow_none=True)
+    bound_v = _positive("bound", bound)
+    check_v = _positive_int("check_every", check_every)
+    if save_every is not None:
+        save_every = _positive_int("save_every", save_every)
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        raise ValidationError(f"backend: expected one of {BACKENDS}, got {backend!r}")
+    if isinstance(checkpoint_interval, bool) or not isinstance(
+        checkpoint_interval, (int, float)
+    ) or not checkpoint_interval >= 0:
+        raise ValidationError(
+            f"checkpoint_interval: expected seconds ≥ 0, got {checkpoint_interval!r}"
+        )
+    t_ev = None
+    if t_eval is not None:
+        t_ev = np.array(t_eval, dtype=float).ravel()
+        if t_ev.size == 0 or not np.all(np.isfinite(t_ev)):
+            raise ValidationError("t_eval: expected a non-empty array of finite times")
+        if np.any(np.diff(t_ev) < 0):
+            raise ValidationError("t_eval: times must be sorted in increasing order")
+        if t_ev[0] < t0 or t_ev[-1] > t1:
+            raise ValidationError(
+                f"t_eval: times must lie in t_span = [{t0:g}, {t1:g}], got "
+                f"[{t_ev[0]:g}, {t_ev[-1]:g}]"
+            )
+        if save_every is not None:
+            raise ValidationError("save_every: give either t_eval or save_every, not both")
+    limit = resolve_threads(threads, net.W)
+    uu = _check_u(net, u, t0)
+    prob = Problem(net=net, form=form, x0=x0a, t0=t0, t1=t1, u=uu, bound=bound_v)
+    if kind == "adaptive":
+        ignored = [
+            nm for nm, val, default in (
+                ("dt", dt_v, None), ("save_every", save_every, None),
+                ("checkpoint", checkpoint, None), ("resume", resume, None),
+                ("backend", backend, "auto"),
+            ) if val != default and not (nm == "resume" and val is False)
+        ]
+        if ignored:
+            warnings.warn(
+                f"{', '.join(ignored)}: no effect with the adaptive method {name!r}; use a "
+                "fixed-step method ('euler', 'exp-euler', 'heun', 'midpoint', 'rk4')",
+                EICircuitsWarning,
+                stacklevel=2,
+            )
+        with blas_threads(limit):
+            return run_adaptive(prob, name, t_eval=t_ev, rtol=rtol_v, atol=atol_v,
+                                max_steps=steps_v, until_steady=steady_v)
+    with blas_threads(limit):
+        return run_fixed(
+            prob, name, dt=dt_v, t_eval=t_ev, save_every=save_every, max_steps=steps_v,
+            until_steady=steady_v, check_every=check_v, checkpoint=checkpoint,
+            checkpoint_interval=float(checkpoint_interval), resume=resume, backend=backend,
+        )
