@@ -1,0 +1,428 @@
+"""Equilibria of firing-rate networks, exactly (THEORY §4).
+
+Entry points
+------------
+equilibrium   -- one equilibrium ``x* = Φ(W x* + u)``, by a method chosen from :data:`METHODS`
+equilibria    -- every equilibrium of a small piecewise-linear network, with local stability
+Equilibrium   -- the result object (``x``, ``residual``, ``active``, ``converged``, ``message``…)
+lemke         -- Lemke's method for a standard LCP, in floating point or exact rationals
+report_section -- a report section summarising an equilibrium (for ``eicircuits analyze``)
+
+Methods (``equilibrium(net, method=...)``)
+-------------------------------------------
+``"auto"``
+    Piecewise-linear activations (ReLU, clipped ReLU, linear, per-neuron mixes, rescaled
+    versions): ``"active-set"``, then ``"lemke"`` if that fails on a dense-able network.
+    Anything else: ``"newton"``.
+``"active-set"``
+    Globalised active-set / semismooth Newton on the box LCP; one (sparse) linear solve on the
+    active submatrix per step; handles ``scipy.sparse`` ``W`` without densifying.
+    Options: ``linear_solver`` (``"auto"``, ``"direct"``, ``"iterative"``), ``globalize``
+    (default True; False gives the plain method, which can cycle).
+``"lemke"``
+    Lemke's complementary pivoting (dense, ``n ≤`` :data:`LEMKE_MAX_N`): finite and exact up to
+    rounding; says so when the LCP has no solution.
+``"newton"``
+    Globalised Newton on ``x − Φ(W x + u)`` for smooth or mixed activations (sparse Jacobians
+    for sparse ``W``). Option: ``linear_solver``.
+``"fixed-point"``
+    Plain iteration ``x ← Φ(W x + u)``, only on request: it diverges once ``‖W‖ > 1``.
+
+Examples
+--------
+>>> import numpy as np
+>>> from eicircuits import Network, equilibria, equilibrium
+>>> net = Network(W=[[2.0, -3.0], [3.0, -1.0]], u=[-1.0, -4.0], cell_types="EI")
+>>> [eq.x.round(4).tolist() for eq in equilibria(net)]
+[[0.0, 0.0], [1.0, 0.0], [1.4286, 0.1429]]
+>>> [eq.stable for eq in equilibria(net)]
+[True, False, True]
+>>> equilibrium(net.with_input([1.0, 0.5])).x.round(6).tolist()
+[0.071429, 0.357143]
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .._report import Section
+from ..errors import EICircuitsWarning, SizeLimitError, ValidationError
+from ..network import Network
+from . import _active_set, _smooth
+from ._active_set import Outcome
+from ._enumerate import enumerate_states
+from ._lemke import LCPResult, box_to_lcp, lemke
+from ._linalg import LINEAR_SOLVERS, _dense_solve
+from ._problem import BoxProblem, box_problem
+from ._result import Equilibrium, kink_neurons
+
+__all__ = [
+    "equilibrium",
+    "equilibria",
+    "Equilibrium",
+    "METHODS",
+    "lemke",
+    "LCPResult",
+    "report_section",
+    "kink_neurons",
+    "LEMKE_MAX_N",
+]
+
+FloatArray = NDArray[np.float64]
+
+#: Largest network Lemke's (dense tableau) method accepts.
+LEMKE_MAX_N = 3000
+
+_Solver = Callable[[Network, FloatArray, "FloatArray | None", float, int, dict[str, Any]], Outcome]
+
+
+# ---------------------------------------------------------------------------- strategies
+def _need_box(net: Network, u: FloatArray, method: str) -> BoxProblem:
+    prob = box_problem(net, u)
+    if prob is None:
+        kinds = sorted({type(a).__name__ for a in net.activations})
+        raise ValidationError(
+            f"method={method!r} needs piecewise-linear clip activations (ReLU, ClippedReLU, "
+            f"Linear, or Scaled versions); this network has {kinds}: use method='newton'"
+        )
+    return prob
+
+
+def _run_active_set(net: Network, u: FloatArray, x0: FloatArray | None, tol: float,
+                    max_iter: int, options: dict[str, Any]) -> Outcome:
+    prob = _need_box(net, u, "active-set")
+    return _active_set.solve(
+        prob, x0, tol=tol, max_iter=max_iter,
+        globalize=bool(options.get("globalize", True)),
+        linear_solver=options.get("linear_solver", "auto"),
+    )
+
+
+def _run_lemke(net: Network, u: FloatArray, x0: FloatArray | None, tol: float,
+               max_iter: int, options: dict[str, Any]) -> Outcome:
+    prob = _need_box(net, u, "lemke")
+    if net.n > LEMKE_MAX_N:
+        raise SizeLimitError(
+            f"method='lemke': n = {net.n} exceeds LEMKE_MAX_N = {LEMKE_MAX_N} (dense tableau); "
+            "use method='active-set'"
+        )
+    return _lemke_box(prob, tol=tol, max_pivots=max_iter)
+
+
+def _lemke_box(prob: BoxProblem, *, tol: float, max_pivots: int) -> Outcome:
+    M, b, lo, hi = prob.M_dense(), prob.b, prob.lo, prob.hi
+    free = ~np.isfinite(lo) & ~np.isfinite(hi)
+    r = ~free
+    X = y = None
+    if np.any(free):
+        stacked = np.column_stack([M[np.ix_(free, r)], b[free]])
+        sol, why = _dense_solve(M[np.ix_(free, free)], stacked)
+        if sol is None:
+            return Outcome(np.full(prob.n, np.nan), False, 0,
+                           f"the linear neurons' block of I − W is singular ({why}): no unique "
+                           "equilibrium; check the weights")
+        X, y = sol[:, :-1], sol[:, -1]
+        S = M[np.ix_(r, r)] - M[np.ix_(r, free)] @ X
+        c = b[r] - M[np.ix_(r, free)] @ y
+    else:
+        S, c = M, b
+    x = np.empty(prob.n)
+    pivots = 0
+    if np.any(r):
+        Mbar, qbar, back = box_to_lcp(S, c, lo[r], hi[r])
+        res = lemke(Mbar, qbar, max_pivots=max_pivots)
+        pivots = res.pivots
+        if not res.solved:
+            return Outcome(np.full(prob.n, np.nan), False, pivots, res.message)
+        x[r] = back(res.z)
+    if X is not None and y is not None:
+        x[free] = y - X @ x[r]
+    # Polish: one exact Newton step on the state Lemke found (removes pivoting round-off).
+    res0 = float(np.max(np.abs(x - prob.project(prob.drive(x)))))
+    xN, _ = _active_set.newton_point(prob, prob.partition(prob.drive(x)), x)
+    if xN is not None:
+        resN = float(np.max(np.abs(xN - prob.project(prob.drive(xN)))))
+        if resN < res0:
+            x, res0 = xN, resN
+    ok = res0 <= tol * max(1.0, float(np.max(np.abs(x))))
+    msg = f"solved by Lemke's method in {pivots} pivots" if ok else (
+        f"Lemke's method ended with residual {res0:.3g} above tol (round-off on an "
+        "ill-conditioned problem); try method='active-set'"
+    )
+    return Outcome(x, ok, pivots, msg)
+
+
+def _run_newton(net: Network, u: FloatArray, x0: FloatArray | None, tol: float,
+                max_iter: int, options: dict[str, Any]) -> Outcome:
+    return _smooth.newton(net, u, x0, tol=tol, max_iter=max_iter,
+                          linear_solver=options.get("linear_solver", "auto"))
+
+
+def _run_fixed_point(net: Network, u: FloatArray, x0: FloatArray | None, tol: float,
+                     max_iter: int, options: dict[str, Any]) -> Outcome:
+    return _smooth.fixed_point(net, u, x0, tol=tol, max_iter=max_iter)
+
+
+def _run_auto(net: Network, u: FloatArray, x0: FloatArray | None, tol: float,
+              max_iter: int, options: dict[str, Any]) -> Outcome:
+    raise AssertionError("auto is dispatched by equilibrium()")  # pragma: no cover
+
+
+#: name -> (solver, default max_iter (callable of n), accepted options)
+METHODS: dict[str, tuple[_Solver, Callable[[int], int], frozenset[str]]] = {
+    "auto": (_run_auto, lambda n: 500, frozenset({"linear_solver"})),
+    "active-set": (_run_active_set, lambda n: 500, frozenset({"linear_solver", "globalize"})),
+    "lemke": (_run_lemke, lambda n: 50 * (n + 1), frozenset()),
+    "newton": (_run_newton, lambda n: 200, frozenset({"linear_solver"})),
+    "fixed-point": (_run_fixed_point, lambda n: 10_000, frozenset()),
+}
+
+
+# ---------------------------------------------------------------------------- validation
+def _check_net(net: Any, where: str) -> Network:
+    if not isinstance(net, Network):
+        raise ValidationError(f"{where}: net must be an eicircuits.Network, got "
+                              f"{type(net).__name__}")
+    return net
+
+
+def _vector(name: str, value: ArrayLike, n: int) -> FloatArray:
+    try:
+        arr = np.array(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"{name}: expected numbers, got {value!r}") from exc
+    if arr.ndim == 0 and name == "u":
+        arr = np.full(n, float(arr))
+    if arr.shape != (n,):
+        raise ValidationError(f"{name}: expected shape ({n},) to match the network, got "
+                              f"shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        i = int(np.flatnonzero(~np.isfinite(arr))[0])
+        raise ValidationError(f"{name}: every entry must be finite; {name}[{i}] = {arr[i]}")
+    return arr
+
+
+def _tol(tol: Any) -> float:
+    if not isinstance(tol, (int, float)) or not (math.isfinite(tol) and tol > 0):
+        raise ValidationError(f"tol: must be a finite number > 0, got {tol!r}")
+    return float(tol)
+
+
+def _to_equilibrium(net: Network, u: FloatArray, out: Outcome, method: str) -> Equilibrium:
+    x = np.asarray(out.x, dtype=float)
+    with np.errstate(all="ignore"):
+        z = net.drive(x, u)
+        r = np.abs(x - net.phi(z))
+    residual = float(np.max(r)) if np.all(np.isfinite(r)) else math.inf
+    active = np.flatnonzero(net.dphi(z) > 0) if np.all(np.isfinite(z)) else np.array([], int)
+    x.setflags(write=False)
+    return Equilibrium(x=x, residual=residual, active=active.astype(np.intp),
+                       converged=bool(out.converged), iterations=int(out.iterations),
+                       method=method, message=out.message)
+
+
+# ---------------------------------------------------------------------------- public API
+def equilibrium(
+    net: Network,
+    *,
+    method: str = "auto",
+    x0: ArrayLike | None = None,
+    tol: float = 1e-12,
+    max_iter: int | None = None,
+    u: ArrayLike | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> Equilibrium:
+    """One equilibrium ``x* = Φ(W x* + u)`` of the rate form (THEORY §4).
+
+    Parameters
+    ----------
+    net : Network
+        The network (dense or ``scipy.sparse`` ``W``; sparse is never densified by
+        ``"active-set"`` or ``"newton"``).
+    method : str
+        One of :data:`METHODS`: ``"auto"``, ``"active-set"``, ``"lemke"``, ``"newton"``,
+        ``"fixed-point"`` (see the module docstring).
+    x0 : array_like, shape (n,), optional
+        Starting point (ignored by ``"lemke"``).
+    tol : float
+        Converged when ``‖x − Φ(Wx + u)‖∞ ≤ tol · max(1, ‖x‖∞)``.
+    max_iter : int, optional
+        Iteration budget (Newton steps, pivots or sweeps); default depends on the method.
+    u : array_like, optional
+        Input overriding ``net.u`` (a scalar or shape ``(n,)``).
+    options : mapping, optional
+        Method options (``linear_solver``, ``globalize``); unknown ones warn.
+
+    Returns
+    -------
+    Equilibrium
+        With ``converged`` and a ``message``; call ``.raise_if_failed()`` to get an exception
+        instead, ``.with_stability(net)`` for local stability.
+
+    Raises
+    ------
+    ValidationError
+        Unknown method, bad ``x0``/``u``/``tol``/``max_iter``/options, or a method that cannot
+        handle the network's activations.
+    SizeLimitError
+        ``method="lemke"`` on a network above :data:`LEMKE_MAX_N`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eicircuits import Linear, Network, equilibrium
+    >>> net = Network(W=[[0.0, -10.0], [0.5, 0.0]], u=[1.0, 0.0], activation=Linear())
+    >>> eq = equilibrium(net)
+    >>> bool(np.allclose(eq.x, np.linalg.solve(np.eye(2) - net.W, net.u))), eq.method
+    (True, 'active-set')
+    """
+    net = _check_net(net, "equilibrium")
+    if not isinstance(method, str) or method not in METHODS:
+        raise ValidationError(
+            f"method: unknown equilibrium method {method!r}; expected one of {sorted(METHODS)}"
+        )
+    uu = net.u if u is None else _vector("u", u, net.n)
+    xx = None if x0 is None else _vector("x0", x0, net.n)
+    tol = _tol(tol)
+    solver, default_iter, accepted = METHODS[method]
+    if max_iter is None:
+        max_iter = default_iter(net.n)
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 0:
+        raise ValidationError(f"max_iter: must be an integer ≥ 0, got {max_iter!r}")
+    opts = dict(options or {})
+    unknown = sorted(set(opts) - accepted)
+    if unknown:
+        warnings.warn(f"equilibrium: options {unknown} have no effect for method={method!r} "
+                      f"(accepted: {sorted(accepted)})", EICircuitsWarning, stacklevel=2)
+    if "linear_solver" in opts and opts["linear_solver"] not in LINEAR_SOLVERS:
+        raise ValidationError(f"options['linear_solver']: expected one of {list(LINEAR_SOLVERS)}, "
+                              f"got {opts['linear_solver']!r}")
+    if method != "auto":
+        return _to_equilibrium(net, uu, solver(net, uu, xx, tol, int(max_iter), opts), method)
+    if box_problem(net, uu) is None:
+        out = _run_newton(net, uu, xx, tol, int(max_iter), opts)
+        return _to_equilibrium(net, uu, out, "newton")
+    out = _run_active_set(net, uu, xx, tol, int(max_iter), opts)
+    if out.converged or net.n > LEMKE_MAX_N:
+        return _to_equilibrium(net, uu, out, "active-set")
+    first = out.message
+    out = _lemke_box(box_problem(net, uu), tol=tol, max_pivots=50 * (net.n + 1))  # type: ignore[arg-type]
+    out.message = f"active-set failed ({first}); Lemke's method: {out.message}"
+    return _to_equilibrium(net, uu, out, "lemke")
+
+
+def equilibria(
+    net: Network,
+    *,
+    max_n: int | None = None,
+    tol: float = 1e-9,
+    u: ArrayLike | None = None,
+) -> list[Equilibrium]:
+    """Every equilibrium of a small piecewise-linear network, with local stability.
+
+    Support enumeration (THEORY §4): each neuron is below, inside or above its linear piece;
+    impossible states are pruned by interval bounds and the remaining linear systems solved in
+    batches. Each result carries ``stable`` and ``eigenvalues`` for the network's time
+    constants (:meth:`Equilibrium.with_stability`).
+
+    Parameters
+    ----------
+    net : Network
+        ReLU / clipped ReLU / linear activations (any per-neuron mix).
+    max_n : int, optional
+        Largest ``n`` accepted; default 20 when every neuron has at most two pieces (ReLU,
+        linear), 13 otherwise (clipped ReLU has three).
+    tol : float
+        Feasibility and duplicate tolerance (relative).
+    u : array_like, optional
+        Input overriding ``net.u``.
+
+    Returns
+    -------
+    list of Equilibrium
+        Sorted by number of active neurons, then by rates; empty when there is none.
+
+    Raises
+    ------
+    SizeLimitError
+        ``net.n > max_n``.
+    ValidationError
+        Activations that are not piecewise-linear clips, or bad ``u``/``tol``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eicircuits import Network, equilibria
+    >>> ring = Network(W=-3.0 * np.roll(np.eye(3), 1, axis=1), u=1.0)
+    >>> [(eq.x.round(4).tolist(), eq.stable) for eq in equilibria(ring)]
+    [([0.25, 0.25, 0.25], False)]
+    """
+    net = _check_net(net, "equilibria")
+    uu = net.u if u is None else _vector("u", u, net.n)
+    tol = _tol(tol)
+    prob = _need_box(net, uu, "enumeration")
+    if max_n is None:
+        three = np.isfinite(prob.lo) & np.isfinite(prob.hi)
+        max_n = 13 if np.any(three) else 20
+    if net.n > max_n:
+        raise SizeLimitError(
+            f"equilibria: support enumeration on n = {net.n} neurons exceeds max_n = {max_n} "
+            "(the work grows like 2ⁿ or 3ⁿ); pass a larger max_n if you can wait, or use "
+            "equilibrium() for one equilibrium"
+        )
+    xs, examined = enumerate_states(prob, tol=tol)
+    stab_net = net if u is None else net.with_input(uu)
+    out = []
+    for x in xs:
+        msg = f"one of {len(xs)} equilibria (support enumeration, {examined} state vectors)"
+        eq = _to_equilibrium(net, uu, Outcome(x, True, examined, msg), "enumeration")
+        out.append(eq.with_stability(stab_net))
+    out.sort(key=lambda e: (e.active.size, tuple(np.round(e.x, 9))))
+    return out
+
+
+def report_section(net: Network, eq: Equilibrium) -> Section:
+    """A report section summarising an equilibrium (method, residual, active set, stability).
+
+    Examples
+    --------
+    >>> from eicircuits import Network, equilibrium
+    >>> from eicircuits.fixed_points import report_section
+    >>> net = Network(W=[[0.5, -1.0], [1.0, -0.5]], u=[1.0, 0.0], cell_types="EI")
+    >>> sec = report_section(net, equilibrium(net).with_stability(net))
+    >>> sec.data["converged"], sec.data["n_active"], sec.data["stable"]
+    (True, 2, True)
+    """
+    lines = [
+        f"method      {eq.method} ({eq.iterations} iterations)",
+        f"converged   {'yes' if eq.converged else 'NO'}",
+        f"residual    {eq.residual:.3g}  (‖x − Φ(Wx + u)‖∞)",
+        f"active      {eq.active.size} of {net.n} neurons",
+    ]
+    data: dict[str, Any] = {
+        "method": eq.method, "converged": eq.converged, "iterations": eq.iterations,
+        "residual": eq.residual, "n": net.n, "n_active": int(eq.active.size),
+        "active": eq.active, "stable": eq.stable, "message": eq.message,
+    }
+    if net.cell_types is not None:
+        is_e = np.isin(eq.active, net.e_idx)
+        lines[-1] += f" ({int(is_e.sum())} E, {int((~is_e).sum())} I)"
+        data["n_active_e"], data["n_active_i"] = int(is_e.sum()), int((~is_e).sum())
+    if net.n <= 12:
+        lines.append("rates       " + ", ".join(f"{nm}={v:.4g}" for nm, v in zip(net.names, eq.x,
+                                                                                  strict=True)))
+    data["x"] = eq.x
+    if eq.eigenvalues is not None:
+        lead = eq.eigenvalues[0]
+        verdict = {True: "locally stable", False: "UNSTABLE", None: "undecided"}[eq.stable]
+        lines.append(f"stability   {verdict}; leading eigenvalue {lead.real:.4g}"
+                     f"{lead.imag:+.4g}i (rate Jacobian, this τ)")
+        data["leading_eigenvalue"] = [float(lead.real), float(lead.imag)]
+    lines.append(f"note        {eq.message}")
+    return Section("Equilibrium", "\n".join(lines), data)

@@ -1,0 +1,104 @@
+"""The equilibrium problem of a piecewise-linear network in box (mixed LCP) form.
+
+Every supported piecewise-linear activation is ``φ(z) = clip(c·z, lo, hi)``: ReLU
+(``c = 1``, ``[0, ∞)``), clipped ReLU (``[0, r_max]``), linear (``(−∞, ∞)``) and
+:class:`~eicircuits.activations.Scaled` versions of these (slope ``c = 1/s``). Scaling row ``i``
+of ``W`` and ``u_i`` by ``c_i`` gives the normal form used by every exact solver here::
+
+    x = clip(A x + b, lo, hi),   A = diag(c) W,  b = c·u,
+
+the box-constrained linear complementarity problem with matrix ``M = I − A`` and pseudo-gradient
+``F(x) = M x − b`` (THEORY §2, §4).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from ..activations import Activation, ClippedReLU, Linear, ReLU, Scaled
+from ..network import Network
+
+FloatArray = NDArray[np.float64]
+
+#: Neuron states in a partition: at the lower bound, in the linear piece, at the upper bound.
+LOW, LIN, HIGH = 0, 1, 2
+
+
+def clip_form(act: Activation) -> tuple[float, float, float] | None:
+    """``(c, lo, hi)`` with ``act(z) = clip(c z, lo, hi)``, or ``None`` if not of that form."""
+    if isinstance(act, ReLU):
+        return 1.0, 0.0, math.inf
+    if isinstance(act, ClippedReLU):
+        return 1.0, 0.0, act.r_max
+    if isinstance(act, Linear):
+        return 1.0, -math.inf, math.inf
+    if isinstance(act, Scaled):
+        inner = clip_form(act.base)
+        if inner is None:
+            return None
+        c, lo, hi = inner
+        return c / act.s, lo, hi
+    return None
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class BoxProblem:
+    """``x = clip(A x + b, lo, hi)`` with ``A`` dense or CSR (see the module docstring)."""
+
+    A: Any
+    b: FloatArray
+    lo: FloatArray
+    hi: FloatArray
+
+    @property
+    def n(self) -> int:
+        return int(self.b.shape[0])
+
+    @property
+    def sparse(self) -> bool:
+        return sp.issparse(self.A)
+
+    def drive(self, x: FloatArray) -> FloatArray:
+        return self.A @ x + self.b
+
+    def project(self, z: FloatArray) -> FloatArray:
+        return np.clip(z, self.lo, self.hi)
+
+    def partition(self, z: FloatArray) -> NDArray[np.int8]:
+        """State of every neuron for drive ``z`` (ties at a bound count as saturated)."""
+        state = np.full(self.n, LIN, dtype=np.int8)
+        state[z <= self.lo] = LOW
+        state[z >= self.hi] = HIGH
+        return state
+
+    def dense_A(self) -> FloatArray:
+        return self.A.toarray() if self.sparse else self.A
+
+    def M_dense(self) -> FloatArray:
+        """``I − A`` as a dense array."""
+        return np.eye(self.n) - self.dense_A()
+
+
+def box_problem(net: Network, u: FloatArray) -> BoxProblem | None:
+    """The normal form of ``net`` with input ``u``, or ``None`` if an activation is not a clip."""
+    forms = {}
+    for act in set(net.activations):
+        form = clip_form(act)
+        if form is None:
+            return None
+        forms[act] = form
+    table = np.array([forms[a] for a in net.activations], dtype=float).reshape(net.n, 3)
+    c, lo, hi = table[:, 0], table[:, 1].copy(), table[:, 2].copy()
+    if np.all(c == 1.0):
+        A = net.W
+        b = np.array(u, dtype=float)
+    else:
+        A = sp.csr_array(sp.diags_array(c) @ net.W) if net.is_sparse else c[:, None] * net.W
+        b = c * u
+    return BoxProblem(A=A, b=b, lo=lo, hi=hi)
