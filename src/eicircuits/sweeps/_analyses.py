@@ -1,0 +1,355 @@
+"""Analyses run at every point of a sweep, and the layout of their outputs.
+
+An analysis is a function of a :class:`~eicircuits.Network` returning a number (bool, int or
+float), a string, or a fixed-length array of numbers. The built-in ones (:data:`ANALYSES`)
+import the modules they rely on only when first called; the ones that share an expensive
+computation (``certified`` and ``margin`` share one :func:`~eicircuits.certify` call; ``rates``,
+``winner`` share one :func:`~eicircuits.equilibrium` call) cache it per network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConvergenceError, ValidationError
+from ..network import Network
+
+__all__ = [
+    "ANALYSES",
+    "OutputSpec",
+    "certified",
+    "contrast_gain",
+    "margin",
+    "rates",
+    "regime",
+    "resolve_analyses",
+    "winner",
+]
+
+# ---------------------------------------------------------------------------- per-network cache
+_CACHE: weakref.WeakKeyDictionary[Network, dict[str, Any]] = weakref.WeakKeyDictionary()
+_CACHE_LOCK = threading.Lock()
+
+
+def _cached(net: Network, key: str, compute: Callable[[], Any]) -> Any:
+    with _CACHE_LOCK:
+        entry = _CACHE.setdefault(net, {})
+        if key in entry:
+            return entry[key]
+    value = compute()
+    with _CACHE_LOCK:
+        _CACHE.setdefault(net, {})[key] = value
+    return value
+
+
+def _certificate(net: Network) -> Any:
+    from ..stability import certify
+
+    return _cached(net, "certify", lambda: certify(net))
+
+
+def _equilibrium(net: Network) -> Any:
+    from ..fixed_points import equilibrium
+
+    eq = _cached(net, "equilibrium", lambda: equilibrium(net))
+    if not eq.converged:
+        raise ConvergenceError(f"equilibrium did not converge: {eq.message}")
+    return eq
+
+
+# ---------------------------------------------------------------------------- built-in analyses
+def regime(net: Network) -> str:
+    """Wilson–Cowan regime of a two-population E–I network (THEORY §5, closed forms).
+
+    One of ``"lds-stable"``, ``"isn-stable"``, ``"oscillatory"``, ``"runaway"``,
+    ``"bistable"``, from :func:`eicircuits.circuits.wilson_cowan_regime` with the weights, time
+    constants and inputs read off the network (neuron 0 is E, neuron 1 is I; ReLU only).
+
+    Raises
+    ------
+    ValidationError
+        A network that is not a two-neuron E–I circuit, or not ReLU.
+
+    Examples
+    --------
+    >>> from eicircuits.circuits import wilson_cowan
+    >>> from eicircuits.sweeps import regime
+    >>> regime(wilson_cowan(2.0, 3.0, 3.0, 1.0, u_e=1.0, u_i=0.5))
+    'isn-stable'
+    """
+    from ..circuits import wilson_cowan_regime
+
+    if net.n != 2 or net.cell_types != ("E", "I"):
+        raise ValidationError(
+            "regime: needs a two-population Wilson–Cowan network with cell types ('E', 'I'), "
+            f"got n = {net.n} with cell_types {net.cell_types}"
+        )
+    W = net.dense_W()
+    label = wilson_cowan_regime(
+        W[0, 0], -W[0, 1], W[1, 0], -W[1, 1], tau_e=net.tau[0], tau_i=net.tau[1],
+        u_e=net.u[0], u_i=net.u[1], activation=net.uniform_activation,
+    )
+    return str(label)
+
+
+def certified(net: Network) -> bool:
+    """Whether :func:`eicircuits.certify` proves the network stable (THEORY §3).
+
+    Examples
+    --------
+    >>> from eicircuits.circuits import wilson_cowan
+    >>> from eicircuits.sweeps import certified
+    >>> certified(wilson_cowan(0.5, 1.0, 1.0, 0.5)), certified(wilson_cowan(2.0, 3.0, 3.0, 1.0))
+    (True, False)
+    """
+    return bool(_certificate(net).certified)
+
+
+def margin(net: Network) -> float:
+    """The margin of the certificate of :func:`eicircuits.certify` (see its ``margin``).
+
+    Examples
+    --------
+    >>> from eicircuits.circuits import wilson_cowan
+    >>> from eicircuits.sweeps import margin
+    >>> margin(wilson_cowan(0.5, 1.0, 1.0, 0.5)) > 0
+    True
+    """
+    value = _certificate(net).margin
+    return float("nan") if value is None else float(value)
+
+
+def rates(net: Network) -> np.ndarray:
+    """The equilibrium rates ``x*`` of :func:`eicircuits.equilibrium` (one per neuron).
+
+    Raises
+    ------
+    ConvergenceError
+        When the equilibrium solver does not converge (its message is kept).
+
+    Examples
+    --------
+    >>> from eicircuits.circuits import wilson_cowan
+    >>> from eicircuits.sweeps import rates
+    >>> rates(wilson_cowan(2.0, 3.0, 3.0, 1.0, u_e=1.0, u_i=0.5)).round(6).tolist()
+    [0.071429, 0.357143]
+    """
+    return np.asarray(_equilibrium(net).x, dtype=float)
+
+
+def contrast_gain(net: Network) -> float:
+    """The contrast gain ``C(x*_E)/C(u_E)`` of the network for its own input (THEORY §5).
+
+    Uses :func:`eicircuits.circuits.contrast_gain` with ``u = net.u``.
+
+    Examples
+    --------
+    >>> from eicircuits.circuits import lateral_inhibition
+    >>> from eicircuits.sweeps import contrast_gain
+    >>> net = lateral_inhibition(5, a=0.0, b=2.0, c=2.0, d=0.5, u=[1.0, 1.02, 1.04, 1.06, 1.08])
+    >>> round(contrast_gain(net), 1)
+    3.7
+    """
+    from ..circuits import contrast_gain as _contrast_gain
+
+    return float(_contrast_gain(net, net.u))
+
+
+def winner(net: Network) -> int:
+    """Index of the single active E neuron at equilibrium, or ``-1`` when there is none.
+
+    Uses :func:`eicircuits.circuits.winner` on the rates of :func:`eicircuits.equilibrium`
+    (``None`` is stored as ``-1`` so that the output is an integer).
+
+    Examples
+    --------
+    >>> from eicircuits.circuits import lateral_inhibition
+    >>> from eicircuits.sweeps import winner
+    >>> winner(lateral_inhibition(3, a=0.0, b=2.0, c=2.0, d=0.5, u=[1.0, 3.0, 1.0]))
+    1
+    """
+    from ..circuits import winner as _winner
+
+    w = _winner(net, _equilibrium(net).x) if _winner_takes_net() else _winner(_equilibrium(net).x)
+    return -1 if w is None else int(w)
+
+
+def _winner_takes_net() -> bool:
+    from ..circuits import winner as _winner
+
+    params = list(inspect.signature(_winner).parameters)
+    return len(params) >= 2 and params[0] == "net"
+
+
+#: Built-in analyses by name.
+ANALYSES: dict[str, Callable[[Network], Any]] = {
+    "regime": regime,
+    "certified": certified,
+    "margin": margin,
+    "rates": rates,
+    "contrast_gain": contrast_gain,
+    "winner": winner,
+}
+
+#: Names of extra dimensions of array-valued built-ins.
+_EXTRA_DIMS: dict[str, tuple[str, ...]] = {"rates": ("neuron",)}
+
+
+# ---------------------------------------------------------------------------- output layout
+@dataclasses.dataclass(frozen=True)
+class OutputSpec:
+    """The layout of one analysis output: dtype kind, fixed shape and names of extra dims.
+
+    ``kind`` is ``"b"`` (bool), ``"i"`` (int64), ``"f"`` (float64) or ``"U"`` (string).
+    """
+
+    kind: str
+    shape: tuple[int, ...]
+    dims: tuple[str, ...]
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """The NumPy dtype of an in-memory result (strings: object until the end)."""
+        return np.dtype({"b": bool, "i": np.int64, "f": np.float64, "U": object}[self.kind])
+
+    @property
+    def fill(self) -> Any:
+        """The value stored where the analysis failed (with ``on_error='record'``)."""
+        return {"b": False, "i": -1, "f": np.nan, "U": ""}[self.kind]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "shape": list(self.shape), "dims": list(self.dims)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> OutputSpec:
+        return cls(str(data["kind"]), tuple(int(s) for s in data["shape"]),
+                   tuple(str(d) for d in data["dims"]))
+
+    @classmethod
+    def infer(cls, name: str, value: Any) -> OutputSpec:
+        """The layout of ``value`` returned by analysis ``name``."""
+        kind, shape = _kind_and_shape(name, value)
+        dims = _EXTRA_DIMS.get(name, tuple(f"{name}_dim{k}" for k in range(len(shape))))
+        if len(dims) != len(shape):
+            dims = tuple(f"{name}_dim{k}" for k in range(len(shape)))
+        return cls(kind, shape, dims)
+
+    def convert(self, name: str, value: Any, where: str) -> Any:
+        """``value`` checked against this layout (raises naming the analysis and point)."""
+        kind, shape = _kind_and_shape(name, value)
+        if shape != self.shape:
+            raise ValidationError(
+                f"analysis {name!r}: returned shape {shape} at {where}, but {self.shape} at the "
+                "first point; an analysis must return the same fixed shape everywhere"
+            )
+        order = "bif"
+        if kind != self.kind and not (kind in order and self.kind in order
+                                      and order.index(kind) < order.index(self.kind)):
+            names = {"b": "bool", "i": "int", "f": "float", "U": "str"}
+            raise ValidationError(
+                f"analysis {name!r}: returned a {names[kind]} at {where}, but a "
+                f"{names[self.kind]} at the first point; return one type everywhere "
+                f"(e.g. {names[self.kind]}(...))"
+            )
+        if self.kind == "U":
+            return str(value)
+        arr = np.asarray(value).astype(self.dtype)
+        return arr if self.shape else arr[()]
+
+
+def _kind_and_shape(name: str, value: Any) -> tuple[str, tuple[int, ...]]:
+    if isinstance(value, (str, np.str_)):
+        return "U", ()
+    if value is None:
+        raise ValidationError(
+            f"analysis {name!r}: returned None; return a number, a string or a fixed-length "
+            "array (e.g. -1 or nan for 'no value')"
+        )
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(
+            f"analysis {name!r}: returned {type(value).__name__}, not a number, string or array"
+        ) from exc
+    kind = arr.dtype.kind
+    if kind == "u":
+        kind = "i"
+    if kind not in "bif":
+        raise ValidationError(
+            f"analysis {name!r}: returned {type(value).__name__} with dtype {arr.dtype}; "
+            "expected bool, int, float, str or a fixed-length array of numbers"
+        )
+    return kind, tuple(int(s) for s in arr.shape)
+
+
+# ---------------------------------------------------------------------------- resolution
+def resolve_analyses(analyses: Mapping[str, Any] | Iterable[str] | str,
+                     ) -> dict[str, Callable[..., Any]]:
+    """Analyses as ``{name: callable}``; strings name built-ins (:data:`ANALYSES`).
+
+    Raises
+    ------
+    ValidationError
+        No analyses, an unknown built-in name, a value that is not callable, a name that is
+        not an identifier or that is reserved.
+
+    Examples
+    --------
+    >>> from eicircuits.sweeps import resolve_analyses
+    >>> list(resolve_analyses(["regime", "certified"]))
+    ['regime', 'certified']
+    """
+    from ._grid import RESERVED
+
+    if isinstance(analyses, str):
+        analyses = [analyses]
+    if isinstance(analyses, Mapping):
+        items = list(analyses.items())
+    else:
+        try:
+            items = [(a, a) for a in analyses]
+        except TypeError:
+            raise ValidationError(
+                "analyses: expected a mapping name -> function, or built-in names, "
+                f"got {type(analyses).__name__}"
+            ) from None
+    if not items:
+        raise ValidationError(
+            f"analyses: none given; name at least one, e.g. one of {sorted(ANALYSES)}"
+        )
+    out: dict[str, Callable[..., Any]] = {}
+    for name, fn in items:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValidationError(f"analyses: names must be identifiers, got {name!r}")
+        if name in RESERVED or name in ("ok", "error"):
+            raise ValidationError(f"analyses: {name!r} is a reserved name; rename the analysis")
+        if name in out:
+            raise ValidationError(f"analyses: {name!r} is given more than once")
+        if isinstance(fn, str):
+            if fn not in ANALYSES:
+                raise ValidationError(
+                    f"analyses: unknown analysis {fn!r}; built-in ones are {sorted(ANALYSES)}, "
+                    "or pass a function of a Network"
+                )
+            fn = ANALYSES[fn]
+        if not callable(fn):
+            raise ValidationError(
+                f"analyses[{name!r}]: expected a function of a Network, got {type(fn).__name__}"
+            )
+        out[name] = fn
+    return out
+
+
+def accepts_rng(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn`` has a parameter named ``rng``."""
+    try:
+        return "rng" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
