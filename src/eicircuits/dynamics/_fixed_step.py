@@ -63,6 +63,9 @@ MAX_OUTPUT_BYTES = 2 * 1024**3
 
 _CHECKPOINT_VERSION = 1
 
+#: Least work (steps × stages × (synapses + n)) for which backend="auto" uses numba.
+NUMBA_MIN_WORK = 2e8
+
 
 # --------------------------------------------------------------------------- activations
 def _inplace_activation(net: Any) -> Any:
@@ -260,8 +263,8 @@ class _NumbaStepper:
             self.indptr, self.indices, self.data = net.W.indptr, net.W.indices, net.W.data
         self.codes, self.params = codes
         self.tau = net.tau
-        self.T, self.P, self.Y = np.empty(n), np.empty(n), np.empty(n)
-        self.K = np.empty((max(self.stages, 1), n))
+        self.mat = (self.dense, self.Wd, self.indptr, self.indices, self.data)
+        self.buffers = (np.empty(n), np.empty(n), np.empty(n), np.empty((self.stages, n)))
         self._np = _NumpyStepper(prob, method)
 
     def target(self, x: FloatArray, t: float, out: FloatArray) -> FloatArray:
@@ -279,10 +282,10 @@ class _NumbaStepper:
         save_steps: NDArray[np.int64], out: FloatArray, r: int,
     ) -> tuple[int, int, int]:
         dt = step_dt(s0)
+        model = (self.form, self.u, self.mat, (self.codes, self.params))
+        scheme = (self.scheme, self._coef(dt), dt, self.A, self.b)
         done, r, bad = self.kernel(
-            x, s0, k, self.scheme, self._coef(dt), dt, self.A, self.b, self.T, self.P, self.Y,
-            self.K, self.form, self.u, self.dense, self.Wd, self.indptr, self.indices,
-            self.data, self.codes, self.params, self.prob.bound, save_steps, out, r,
+            x, s0, k, model, scheme, self.buffers, (save_steps, out, r), self.prob.bound
         )
         return int(done), int(r), int(bad)
 
@@ -363,10 +366,16 @@ def _read_checkpoint(path: Path, key: str) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- driver
-def choose_backend(prob: Problem, backend: str) -> tuple[str, Any]:
-    """Resolve ``backend`` to ``"numba"`` (with activation codes) or ``"numpy"``."""
+def choose_backend(prob: Problem, backend: str, work: float) -> tuple[str, Any]:
+    """Resolve ``backend`` to ``"numba"`` (with activation codes) or ``"numpy"``.
+
+    ``"auto"`` picks numba when it applies and the run is long enough (``work``, the number of
+    multiply-adds, at least :data:`NUMBA_MIN_WORK`) to pay for a first compilation.
+    """
     codes = None
     why = ""
+    if backend == "auto" and work < NUMBA_MIN_WORK:
+        return "numpy", None
     if not _kernels.available():
         why = "numba is not installed (pip install numba)"
     elif prob.time_dependent:
@@ -417,11 +426,12 @@ def run_fixed(
     def step_dt(s: int) -> float:
         return dt if s + 1 < N else dt_last
 
-    which, codes = choose_backend(prob, backend)
+    nnz = prob.net.W.nnz if prob.net.is_sparse else prob.n * prob.n
+    stages = FIXED_METHODS[method][1]
+    which, codes = choose_backend(prob, backend, float(N) * stages * (nnz + prob.n))
     stepper: Any = (
         _NumbaStepper(prob, method, codes) if which == "numba" else _NumpyStepper(prob, method)
     )
-    stages = FIXED_METHODS[method][1]
 
     out = np.empty((len(save_steps), prob.n))
     x = prob.x0.copy()

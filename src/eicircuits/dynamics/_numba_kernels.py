@@ -1,0 +1,124 @@
+"""The numba kernel of the fixed-step path (imported only when numba is used).
+
+See :mod:`._kernels` for what it does; kept apart so that importing eicircuits never imports
+numba, and at module level so that numba can cache the compiled code on disk.
+"""
+
+import numba
+import numpy as np
+
+jit = numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+
+
+@jit
+def phi_inplace(z, codes, params):
+    """Overwrite ``z`` with ``Φ(z)`` (activation codes of :data:`._kernels.ACTIVATION_CODES`)."""
+    for i in range(z.shape[0]):
+        c = codes[i]
+        v = z[i]
+        if c == 0:
+            z[i] = v if v > 0.0 else 0.0
+        elif c == 1:
+            r = params[i]
+            z[i] = 0.0 if v < 0.0 else (r if v > r else v)
+        elif c == 3:
+            z[i] = np.tanh(v)
+        elif c == 4:
+            z[i] = 1.0 / (1.0 + np.exp(-4.0 * v))
+        elif c == 5:
+            z[i] = (v if v > 0.0 else 0.0) + np.log1p(np.exp(-abs(v)))
+
+
+@jit
+def matvec_add(x, out, u, mat):
+    """``out = W x + u``; ``mat = (dense, Wd, indptr, indices, data)``."""
+    dense, Wd, indptr, indices, data = mat
+    n = x.shape[0]
+    if dense:
+        for i in range(n):
+            s = 0.0
+            for j in range(n):
+                s += Wd[i, j] * x[j]
+            out[i] = s + u[i]
+    else:
+        for i in range(n):
+            s = 0.0
+            for p in range(indptr[i], indptr[i + 1]):
+                s += data[p] * x[indices[p]]
+            out[i] = s + u[i]
+
+
+@jit
+def target(x, out, P, model):
+    """``out = T(x)``; ``model = (form, u, mat, (codes, params))``, form 0 rate, 1 voltage."""
+    form, u, mat, act = model
+    codes, params = act
+    if form == 0:
+        matvec_add(x, out, u, mat)
+        phi_inplace(out, codes, params)
+    else:
+        P[:] = x
+        phi_inplace(P, codes, params)
+        matvec_add(P, out, u, mat)
+
+
+@jit
+def advance(x, s0, k, model, scheme, buffers, save, bound):
+    """Take up to ``k`` steps from step index ``s0``; returns ``(done, r, bad)``.
+
+    ``scheme = (code, coef, dt, A, b)`` (code 0 Euler with coef = dt/τ, 1 exponential Euler
+    with coef = exp(−dt/τ), 2 Runge–Kutta with coef = 1/τ); ``buffers = (T, P, Y, K)``;
+    ``save = (save_steps, out, r)``: after step ``s`` the state goes to ``out[r]`` while
+    ``save_steps[r] == s``. A step whose result has ``|x_i| > bound`` (or NaN) is not accepted:
+    ``done`` steps were taken, ``x`` is the last good state and ``bad`` the first bad neuron
+    (``-1`` when all ``k`` steps succeeded).
+    """
+    code, coef, dt, A, b = scheme
+    T, P, Y, K = buffers
+    save_steps, out, r = save
+    n = x.shape[0]
+    nsave = save_steps.shape[0]
+    stages = b.shape[0]
+    for j in range(k):
+        bad = -1
+        if code == 0:
+            target(x, T, P, model)
+            for i in range(n):
+                v = x[i] + coef[i] * (T[i] - x[i])
+                T[i] = v
+                if bad < 0 and not (abs(v) <= bound):
+                    bad = i
+        elif code == 1:
+            target(x, T, P, model)
+            for i in range(n):
+                v = T[i] + (x[i] - T[i]) * coef[i]
+                T[i] = v
+                if bad < 0 and not (abs(v) <= bound):
+                    bad = i
+        else:
+            for st in range(stages):
+                Y[:] = x
+                for q in range(st):
+                    a = A[st, q]
+                    if a != 0.0:
+                        for i in range(n):
+                            Y[i] += dt * a * K[q, i]
+                target(Y, T, P, model)
+                for i in range(n):
+                    K[st, i] = (T[i] - Y[i]) * coef[i]
+            for i in range(n):
+                acc = 0.0
+                for st in range(stages):
+                    acc += b[st] * K[st, i]
+                v = x[i] + dt * acc
+                T[i] = v
+                if bad < 0 and not (abs(v) <= bound):
+                    bad = i
+        if bad >= 0:
+            return j, r, bad
+        x[:] = T
+        s = s0 + j + 1
+        while r < nsave and save_steps[r] == s:
+            out[r, :] = x
+            r += 1
+    return k, r, -1
