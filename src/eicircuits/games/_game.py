@@ -126,8 +126,9 @@ def _generic_concave(act: Activation, w_self: float, s: float, lo: float, hi: fl
         if math.isfinite(end):
             cands.append((h(end), end))
             continue
-        ys = sign * np.exp2(np.arange(0, 1000, 4, dtype=float))
-        vals = np.array([h(float(y)) for y in ys])
+        ys = sign * np.exp2(np.arange(0, 480, 4, dtype=float))
+        with np.errstate(over="ignore", invalid="ignore"):
+            vals = np.array([h(float(y)) for y in ys])
         ok = np.isfinite(vals)
         vals, ys = vals[ok], ys[ok]
         if vals.size >= 2 and vals[-1] < -1e15 and np.all(np.diff(vals[-8:]) < 0):
@@ -258,6 +259,23 @@ class NeuronGame:
         return x - self._net.drive(x)
 
     # ------------------------------------------------------------------ best responses
+    def _flat_input(self, x: FloatArray, s: FloatArray, idx: NDArray[np.intp]) -> FloatArray:
+        """``s`` with rounding-level values set to 0 for players with ``W_ii = 1`` exactly.
+
+        Such a player's energy is ``−s y + g(y)``: whether it is bounded depends on the sign of
+        ``s``, which at an equilibrium is 0 in exact arithmetic. ``|s_i| ≤ 4 n ε (Σ_{j≠i}
+        |W_ij x_j| + |u_i|)`` (the rounding bound of the sum) therefore counts as 0.
+        """
+        out = s[idx].copy()
+        flat = self._a[idx] == 0
+        if np.any(flat):
+            W = self._net.W
+            absW = abs(W)
+            scale = absW @ np.abs(x) - np.abs(self._diag) * np.abs(x) + np.abs(self._net.u)
+            tol = 4 * self.n * np.finfo(float).eps * scale[idx]
+            out[flat & (np.abs(out) <= tol)] = 0.0
+        return out
+
     def _respond(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
         s = self.others_input(x)
         br = np.empty(self.n)
@@ -270,8 +288,9 @@ class NeuronGame:
                 y = act.prox(s[c] / self._a[c], 1.0 / self._a[c])
                 br[c] = y
                 emin[c] = _player_energy(act, self._a[c], s[c], y)
-            for k in idx[~conv]:
-                br[k], emin[k] = _concave_player(act, float(self._diag[k]), float(s[k]))
+            rest = idx[~conv]
+            for k, sk in zip(rest, self._flat_input(x, s, rest), strict=True):
+                br[k], emin[k] = _concave_player(act, float(self._diag[k]), float(sk))
         return br, emin
 
     def _respond_one(self, k: int, x: FloatArray) -> float:
@@ -286,7 +305,8 @@ class NeuronGame:
         act = self._net.activations[k]
         if self._a[k] > 0:
             return float(act.prox(np.float64(s / self._a[k]), np.float64(1.0 / self._a[k])))
-        return _concave_player(act, float(self._diag[k]), s)[0]
+        sk = self._flat_input(x, np.where(np.arange(self.n) == k, s, 0.0), np.array([k]))[0]
+        return _concave_player(act, float(self._diag[k]), float(sk))[0]
 
     def best_response(self, x: ArrayLike) -> FloatArray:
         """Every player's best response to the others' rates, ``argmin_y E_i(y ; x_−i)``.
