@@ -6,8 +6,8 @@ parse_grid         -- validate a grid (mapping or ``"NAME=START:STOP:NUM"`` axes
 parse_axis         -- one command-line axis
 normalize_chunks   -- points per chunk along each dimension
 resolve_analyses   -- analyses as ``{name: callable}`` (strings name built-ins)
-ANALYSES           -- the built-in analyses: regime, certified, margin, rates,
-                      contrast_gain, winner
+ANALYSES           -- the built-in analyses: regime, certified, margin, rate, kind,
+                      rates, contrast_gain, winner
 
 A sweep runs one Dask task per chunk of the grid on the local threaded scheduler by default,
 or on a ``dask.distributed`` cluster given its address. With ``store=`` every finished chunk is
@@ -30,7 +30,9 @@ from ._analyses import (
     OutputSpec,
     certified,
     contrast_gain,
+    kind,
     margin,
+    rate,
     rates,
     regime,
     resolve_analyses,
@@ -52,6 +54,8 @@ __all__ = [
     "regime",
     "certified",
     "margin",
+    "rate",
+    "kind",
     "rates",
     "contrast_gain",
     "winner",

@@ -3,8 +3,9 @@
 An analysis is a function of a :class:`~eicircuits.Network` returning a number (bool, int or
 float), a string, or a fixed-length array of numbers. The built-in ones (:data:`ANALYSES`)
 import the modules they rely on only when first called; the ones that share an expensive
-computation (``certified`` and ``margin`` share one :func:`~eicircuits.certify` call; ``rates``,
-``winner`` share one :func:`~eicircuits.equilibrium` call) cache it per network.
+computation (``certified``, ``margin``, ``rate`` and ``kind`` share one
+:func:`~eicircuits.certify` call; ``rates`` and ``winner`` share one
+:func:`~eicircuits.equilibrium` call) cache it per network.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ __all__ = [
     "OutputSpec",
     "certified",
     "contrast_gain",
+    "kind",
     "margin",
+    "rate",
     "rates",
     "regime",
     "resolve_analyses",
@@ -113,17 +116,65 @@ def certified(net: Network) -> bool:
 
 
 def margin(net: Network) -> float:
-    """The margin of the certificate of :func:`eicircuits.certify` (see its ``margin``).
+    """The LDS margin ``−λ_max(P(W − I) + (W − I)ᵀP)/2`` (``max p = 1``) behind the certificate.
+
+    The margin of :func:`eicircuits.certify`'s certificate when it states one; when the
+    certificate is of a kind that states a rate instead (contraction), ``W − I`` is LDS as well
+    (THEORY §3) and the margin comes from :func:`eicircuits.stability.lds`. ``nan`` when the
+    network is not certified (there is no margin to report; see ``certified``).
 
     Examples
     --------
     >>> from eicircuits.circuits import wilson_cowan
     >>> from eicircuits.sweeps import margin
-    >>> margin(wilson_cowan(0.5, 1.0, 1.0, 0.5)) > 0
+    >>> round(margin(wilson_cowan(0.5, 1.0, 1.0, 0.5)), 6)
+    0.134109
+    >>> margin(wilson_cowan(2.0, 3.0, 3.0, 1.0))
+    nan
+    """
+    cert = _certificate(net)
+    if not cert.certified:
+        return float("nan")
+    if cert.margin is not None:
+        return float(cert.margin)
+
+    def compute() -> Any:
+        import scipy.sparse as sp
+
+        from ..stability import lds
+
+        A = net.W - (sp.identity(net.n, format="csr") if net.is_sparse else np.eye(net.n))
+        return lds(A, cell_types=net.cell_types)
+
+    res = _cached(net, "lds", compute)
+    return float(res.margin) if res.is_lds and res.margin is not None else float("nan")
+
+
+def rate(net: Network) -> float:
+    """The contraction rate stated by :func:`eicircuits.certify`'s certificate (``nan``: none).
+
+    Examples
+    --------
+    >>> from eicircuits.circuits import random_ei
+    >>> from eicircuits.sweeps import rate
+    >>> 0 < rate(random_ei(20, gain=0.5, rng=0)) <= 1
     True
     """
-    value = _certificate(net).margin
+    value = _certificate(net).rate
     return float("nan") if value is None else float(value)
+
+
+def kind(net: Network) -> str:
+    """The kind of :func:`eicircuits.certify`'s certificate (``"none"`` when refused).
+
+    Examples
+    --------
+    >>> from eicircuits.circuits import random_ei
+    >>> from eicircuits.sweeps import kind
+    >>> kind(random_ei(20, gain=0.5, rng=0))
+    'contraction-linf'
+    """
+    return str(_certificate(net).kind)
 
 
 def rates(net: Network) -> np.ndarray:
@@ -166,7 +217,8 @@ def winner(net: Network) -> int:
     """Index of the single active E neuron at equilibrium, or ``-1`` when there is none.
 
     Uses :func:`eicircuits.circuits.winner` on the rates of :func:`eicircuits.equilibrium`
-    (``None`` is stored as ``-1`` so that the output is an integer).
+    (for a cortical column: the last layer's E neurons; the index is the network's). ``None``
+    is stored as ``-1`` so that the output is an integer.
 
     Examples
     --------
@@ -177,15 +229,8 @@ def winner(net: Network) -> int:
     """
     from ..circuits import winner as _winner
 
-    w = _winner(net, _equilibrium(net).x) if _winner_takes_net() else _winner(_equilibrium(net).x)
+    w = _winner(_equilibrium(net).x, net)
     return -1 if w is None else int(w)
-
-
-def _winner_takes_net() -> bool:
-    from ..circuits import winner as _winner
-
-    params = list(inspect.signature(_winner).parameters)
-    return len(params) >= 2 and params[0] == "net"
 
 
 #: Built-in analyses by name.
@@ -193,6 +238,8 @@ ANALYSES: dict[str, Callable[[Network], Any]] = {
     "regime": regime,
     "certified": certified,
     "margin": margin,
+    "rate": rate,
+    "kind": kind,
     "rates": rates,
     "contrast_gain": contrast_gain,
     "winner": winner,

@@ -222,7 +222,7 @@ def normalize_chunks(chunks: Mapping[str, int] | None, dims: Sequence[str],
     >>> normalize_chunks(None, ["a", "b"], [5, 3])
     (5, 3)
     >>> normalize_chunks({"a": 10}, ["a", "b"], [101, 101])
-    (10, 101)
+    (10, 16)
     """
     chunks = dict(chunks or {})
     for name, size in chunks.items():
