@@ -11,6 +11,7 @@ matrices, up to :data:`LSODA_DENSE_JAC_LIMIT` neurons; above it, finite differen
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -79,9 +80,18 @@ def run_adaptive(
     message = ""
     steps = 0
     last_t, last_x = t0, prob.x0.copy()
+    nonfinite: list[tuple[float, int, float]] = []
+
+    def field(t: float, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        dx = prob.field(t, x)
+        if not nonfinite and not np.all(np.isfinite(dx)):
+            i = int(np.flatnonzero(~np.isfinite(dx))[0])
+            nonfinite.append((t, i, float(dx[i])))
+        return dx
+
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         solver = SCIPY_METHODS[method](
-            prob.field, t0, prob.x0.copy(), t1, rtol=rtol, atol=atol, **_jac_kwargs(prob, method)
+            field, t0, prob.x0.copy(), t1, rtol=rtol, atol=atol, **_jac_kwargs(prob, method)
         )
         if until_steady is not None:
             r0 = float(np.max(np.abs(prob.field(t0, prob.x0))))
@@ -101,6 +111,11 @@ def run_adaptive(
             t_prev, x_prev = solver.t, np.array(solver.y)
             msg = solver.step()
             steps += 1
+            if solver.status == "failed" and nonfinite:
+                tb, ib, _ = nonfinite[0]
+                status = "diverged"
+                message = divergence_message(prob, tb, ib, math.nan, t_prev)
+                break
             if solver.status == "failed":
                 status = "failed"
                 message = (

@@ -1,0 +1,612 @@
+"""Tests of eicircuits.dynamics: every trajectory against an independent oracle.
+
+Oracles: the closed form ``x* + e^{At}(x0 − x*)`` (``scipy.linalg.expm``) for linear networks;
+``scipy.integrate.solve_ivp(method="DOP853", rtol=1e-11, atol=1e-13)`` for nonlinear ones; a
+closed-form forced scalar solution for a time-dependent input; exact rational arithmetic for
+the Butcher tableaux' order conditions; the compiled kernel against the NumPy loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.integrate import solve_ivp
+from scipy.linalg import expm
+
+from eicircuits import (
+    EICircuitsWarning,
+    Linear,
+    Logistic,
+    Network,
+    ReLU,
+    SizeLimitError,
+    Softplus,
+    Tanh,
+    ValidationError,
+    simulate,
+)
+from eicircuits.activations import ClippedReLU
+from eicircuits.dynamics import METHODS, STATUSES, TABLEAUX, Trajectory, _fixed_step, _kernels
+
+FIXED = ["euler", "exp-euler", "heun", "midpoint", "rk4"]
+ORDERS = {"euler": 1, "exp-euler": 1, "heun": 2, "midpoint": 2, "rk4": 4}
+needs_numba = pytest.mark.skipif(not _kernels.available(), reason="numba is not installed")
+
+
+# --------------------------------------------------------------------------- helpers
+def ei_network(n_e: int, n_i: int, *, seed: int, act=None, tau=None, scale: float = 0.6,
+               sparse: bool = False, u_scale: float = 1.0) -> Network:
+    """A random E–I network with Dale signs and W − I stable (spectral radius of W < 1)."""
+    rng = np.random.default_rng(seed)
+    n = n_e + n_i
+    W = rng.uniform(0.0, 1.0, (n, n))
+    W[:, n_e:] *= -1.5
+    W *= scale / max(abs(np.linalg.eigvals(W)).max(), 1e-12)
+    u = u_scale * rng.uniform(0.2, 1.0, n)
+    if tau is None:
+        tau = rng.uniform(0.5, 2.0, n)
+    return Network(W=sp.csr_array(W) if sparse else W, tau=tau, u=u,
+                   activation=act if act is not None else ReLU(),
+                   cell_types="E" * n_e + "I" * n_i)
+
+
+def reference(net: Network, x0, t_eval, *, form: str = "rate", u=None) -> np.ndarray:
+    """The DOP853 oracle at rtol=1e-11, atol=1e-13, shape (T, n)."""
+    W = net.dense_W()
+    uu = net.u if u is None else u
+
+    def f(t, x):
+        ut = uu(t) if callable(uu) else uu
+        if form == "rate":
+            return (-x + net.phi(W @ x + ut)) / net.tau
+        return (-x + W @ net.phi(x) + ut) / net.tau
+
+    sol = solve_ivp(f, (t_eval[0], t_eval[-1]), np.asarray(x0, float), method="DOP853",
+                    t_eval=t_eval, rtol=1e-11, atol=1e-13)
+    assert sol.success
+    return sol.y.T
+
+
+# --------------------------------------------------------------------------- tableaux
+@pytest.mark.parametrize("name", sorted(TABLEAUX))
+def test_tableau_invariants_hold_exactly(name):
+    tab = TABLEAUX[name]
+    assert tab.is_explicit()
+    assert tab.is_consistent()
+    assert tab.satisfied_order() == tab.order == ORDERS[name]
+    A, b, c = tab.arrays()
+    assert A.shape == (tab.stages, tab.stages) and b.shape == c.shape == (tab.stages,)
+    assert math.isclose(b.sum(), 1.0)
+
+
+def test_tableau_order_conditions_detect_a_wrong_weight():
+    from fractions import Fraction
+
+    bad = dataclasses.replace(TABLEAUX["rk4"], b=(Fraction(1, 6), Fraction(1, 3),
+                                                  Fraction(1, 6), Fraction(1, 3)))
+    assert bad.satisfied_order() < 4
+    assert not dataclasses.replace(TABLEAUX["heun"], c=(Fraction(0), Fraction(1, 2))).is_consistent()
+
+
+def test_methods_registry_lists_every_method():
+    assert set(METHODS) == {"RK23", "RK45", "DOP853", "Radau", "BDF", "LSODA", *FIXED}
+    assert set(STATUSES) == {"success", "steady", "diverged", "max_steps", "failed"}
+
+
+# --------------------------------------------------------------------------- linear oracle
+def linear_case(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    n = 4
+    W = rng.normal(0, 0.4, (n, n))
+    W -= (max(np.linalg.eigvals(W - np.eye(n)).real) + 0.3) * np.eye(n) * (
+        max(np.linalg.eigvals(W - np.eye(n)).real) > -0.3)
+    tau = rng.uniform(0.5, 2.0, n)
+    u = rng.normal(0, 1, n)
+    net = Network(W=W, tau=tau, u=u, activation=Linear())
+    x0 = rng.normal(0, 1, n)
+    A = (W - np.eye(n)) / tau[:, None]
+    xs = np.linalg.solve(np.eye(n) - W, u)
+    assert max(np.linalg.eigvals(A).real) < 0
+
+    def exact(t):
+        return np.array([xs + expm(A * s) @ (x0 - xs) for s in np.atleast_1d(t)])
+
+    return net, x0, exact
+
+
+@pytest.mark.parametrize("method", ["RK45", "DOP853", "LSODA", "BDF", "Radau", "RK23"])
+def test_linear_network_matches_expm_adaptive(method):
+    net, x0, exact = linear_case()
+    t = np.linspace(0.0, 5.0, 11)
+    tr = simulate(net, x0, (0.0, 5.0), method=method, t_eval=t, rtol=1e-10, atol=1e-12)
+    assert tr.status == "success" and tr.method == method
+    np.testing.assert_allclose(tr.t, t)
+    tol = 1e-5 if method == "RK23" else 1e-7
+    np.testing.assert_allclose(tr.x, exact(t), atol=tol)
+
+
+@pytest.mark.parametrize("method", FIXED)
+def test_linear_network_matches_expm_fixed(method):
+    net, x0, exact = linear_case()
+    tr = simulate(net, x0, (0.0, 5.0), method=method, dt=1e-3, save_every=500)
+    np.testing.assert_allclose(tr.t, np.linspace(0.0, 5.0, 11), atol=1e-12)
+    tol = {1: 5e-3, 2: 1e-5, 4: 1e-10}[ORDERS[method]]
+    np.testing.assert_allclose(tr.x, exact(tr.t), atol=tol)
+
+
+def test_equilibrium_of_linear_network_is_inverse_solution():
+    net, x0, _ = linear_case(3)
+    tr = simulate(net, x0, (0.0, 500.0), until_steady=1e-10, rtol=1e-10, atol=1e-12)
+    assert tr.status == "steady"
+    xs = np.linalg.solve(np.eye(net.n) - net.W, net.u)
+    # ‖x − x*‖ ≤ ‖(I − W)⁻¹ τ‖ ‖ẋ‖
+    gain = np.linalg.norm(np.linalg.solve(np.eye(net.n) - net.W, np.diag(net.tau)), np.inf)
+    np.testing.assert_allclose(tr.final, xs, atol=gain * 1e-10)
+
+
+def test_last_step_is_shortened_to_land_on_t1():
+    net, x0, exact = linear_case(1)
+    tr = simulate(net, x0, (0.0, 1.05), method="rk4", dt=0.1)
+    assert tr.t[-1] == 1.05 and tr.steps == 11
+    np.testing.assert_allclose(tr.t[:-1], 0.1 * np.arange(11), atol=1e-12)
+    np.testing.assert_allclose(tr.final, exact(1.05)[0], atol=1e-5)
+
+
+# --------------------------------------------------------------------------- nonlinear oracle
+@pytest.mark.parametrize("act", [ReLU(), Tanh(), Logistic(), Softplus(), ClippedReLU(0.8)])
+def test_nonlinear_adaptive_matches_dop853(act):
+    net = ei_network(4, 2, seed=1, act=act, scale=1.4)
+    x0 = np.random.default_rng(2).uniform(0, 1, net.n)
+    t = np.linspace(0.0, 10.0, 21)
+    ref = reference(net, x0, t)
+    tr = simulate(net, x0, (0.0, 10.0), t_eval=t)
+    assert tr.status == "success"
+    np.testing.assert_allclose(tr.x, ref, atol=1e-6)
+
+
+@pytest.mark.parametrize("method", FIXED)
+def test_fixed_step_convergence_order(method):
+    net = ei_network(3, 2, seed=4, act=Tanh(), scale=1.2)
+    x0 = np.random.default_rng(5).uniform(-1, 1, net.n)
+    ref = reference(net, x0, np.array([0.0, 2.0]))[-1]
+    errs = []
+    for dt in (0.1, 0.05, 0.025):
+        tr = simulate(net, x0, (0.0, 2.0), method=method, dt=dt, save_every=10**6)
+        errs.append(np.max(np.abs(tr.final - ref)))
+    observed = np.log2(np.array(errs[:-1]) / np.array(errs[1:]))
+    p = ORDERS[method]
+    assert np.all(np.abs(observed - p) < 0.25), (method, errs, observed)
+
+
+def test_voltage_form_is_rate_form_mapped_by_W_with_equal_tau():
+    net = ei_network(3, 2, seed=6, act=Tanh(), tau=1.7, scale=1.5)
+    # a singular W too: THEORY says the map works for any W
+    W = np.array(net.W)
+    W[:, -1] = W[:, -2] * 0.5
+    net = net.replace(W=W)
+    x0 = np.random.default_rng(7).uniform(0, 1, net.n)
+    t = np.linspace(0.0, 8.0, 17)
+    rate = simulate(net, x0, (0.0, 8.0), t_eval=t, method="DOP853", rtol=1e-11, atol=1e-13)
+    volt = simulate(net, net.W @ x0 + net.u, (0.0, 8.0), t_eval=t, form="voltage",
+                    method="DOP853", rtol=1e-11, atol=1e-13)
+    assert volt.form == "voltage" and rate.form == "rate"
+    np.testing.assert_allclose(volt.x, rate.x @ net.W.T + net.u, atol=1e-9)
+    np.testing.assert_allclose(rate.voltages(), volt.x, atol=1e-9)
+    # the voltage trajectory against its own oracle
+    np.testing.assert_allclose(volt.x, reference(net, volt.x[0], t, form="voltage"), atol=1e-8)
+    # the rates of the voltage form are Φ(v)
+    np.testing.assert_allclose(volt.rates(), net.phi(volt.x))
+
+
+def test_voltage_map_needs_equal_time_constants():
+    net = ei_network(3, 2, seed=6, act=Tanh(), scale=1.5)  # unequal tau
+    x0 = np.random.default_rng(7).uniform(0, 1, net.n)
+    t = np.linspace(0.0, 4.0, 9)
+    rate = simulate(net, x0, (0.0, 4.0), t_eval=t, method="DOP853", rtol=1e-11, atol=1e-13)
+    volt = simulate(net, net.W @ x0 + net.u, (0.0, 4.0), t_eval=t, form="voltage",
+                    method="DOP853", rtol=1e-11, atol=1e-13)
+    assert np.max(np.abs(volt.x - rate.voltages())) > 1e-3
+
+
+@pytest.mark.parametrize("method", ["RK45", "LSODA", "BDF", "exp-euler", "rk4"])
+def test_sparse_and_dense_give_the_same_trajectory(method):
+    dense = ei_network(8, 2, seed=8, act=ReLU(), scale=1.3)
+    sparse = dense.replace(W=sp.csr_array(dense.W))
+    x0 = np.linspace(0, 1, dense.n)
+    kw = {"dt": 0.01, "save_every": 50} if method in FIXED else {"t_eval": np.linspace(0, 5, 6)}
+    a = simulate(dense, x0, (0.0, 5.0), method=method, **kw)
+    b = simulate(sparse, x0, (0.0, 5.0), method=method, **kw)
+    assert a.status == b.status == "success"
+    np.testing.assert_allclose(a.x, b.x, atol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["RK45", "rk4"])
+def test_time_dependent_input_matches_closed_form(method):
+    # τ ẋ = −x + w x + sin t  (linear): x(t) = C e^{−a t/τ} + particular solution
+    w, tau, x0 = -0.5, 2.0, 0.3
+    a = (1 - w) / tau
+    net = Network(W=[[w]], tau=tau, activation=Linear())
+
+    def exact(t):
+        # ẋ = −a x + sin(t)/τ
+        A = 1.0 / tau
+        part = A * (a * np.sin(t) - np.cos(t)) / (a * a + 1)
+        c = x0 - A * (-1.0) / (a * a + 1)
+        return c * np.exp(-a * t) + part
+
+    t = np.linspace(0, 10, 21)
+    kw = {"dt": 1e-3, "t_eval": t} if method == "rk4" else {"t_eval": t}
+    tr = simulate(net, [x0], (0.0, 10.0), u=lambda s: np.array([np.sin(s)]), method=method, **kw)
+    assert tr.status == "success" and callable(tr.u)
+    np.testing.assert_allclose(tr.x[:, 0], exact(t), atol=1e-7)
+    np.testing.assert_allclose(tr.voltages()[:, 0], w * tr.x[:, 0] + np.sin(t), atol=1e-12)
+
+
+def test_constant_input_overrides_network_input():
+    net = Network(W=[[0.0]], u=[5.0])
+    tr = simulate(net, [0.0], (0.0, 100.0), u=[2.0], until_steady=1e-10, dt=0.5,
+                  check_every=1)
+    assert tr.status == "steady" and abs(tr.final[0] - 2.0) < 1e-10
+
+
+# --------------------------------------------------------------------------- failures
+@pytest.mark.parametrize("method,backend", [("RK45", "auto"), ("euler", "numpy"),
+                                            ("exp-euler", "numpy"),
+                                            pytest.param("rk4", "numba", marks=needs_numba)])
+def test_runaway_excitation_is_reported_as_diverged(method, backend):
+    net = Network(W=[[2.0]], cell_types="E", names=["e"])
+    kw = {} if method == "RK45" else {"dt": 0.01, "backend": backend}
+    tr = simulate(net, [1.0], (0.0, 100.0), method=method, **kw)
+    assert tr.status == "diverged" and not tr.success
+    assert np.all(np.isfinite(tr.x)) and np.all(np.abs(tr.x) <= 1e12)
+    assert "neuron 0 ('e', type E)" in tr.message and "W − I" in tr.message
+    # x(t) = e^t: it leaves 1e12 near t = ln 1e12 ≈ 27.6
+    assert 26.5 < tr.t[-1] < 28.0
+    if method == "RK45":
+        np.testing.assert_allclose(tr.x[:, 0], np.exp(tr.t), rtol=1e-6)
+    assert tr.final[0] > 1e11
+
+
+def test_non_finite_activation_output_is_reported():
+    @dataclasses.dataclass(frozen=True)
+    class Broken(ReLU):
+        def __call__(self, z):
+            z = np.asarray(z, float)
+            return np.where(z > 3.0, np.nan, np.maximum(z, 0.0))
+
+    net = Network(W=[[0.5]], u=[2.0], activation=Broken())
+    for kw in ({}, {"dt": 0.05}):
+        tr = simulate(net, [0.0], (0.0, 20.0), **kw)
+        assert tr.status == "diverged"
+        assert "became non-finite" in tr.message
+        assert np.all(np.isfinite(tr.x))
+
+
+@pytest.mark.parametrize("kw", [{}, {"dt": 0.01}])
+def test_max_steps_gives_partial_trajectory_and_advice(kw):
+    net = ei_network(3, 1, seed=3)
+    tr = simulate(net, np.zeros(4), (0.0, 100.0), max_steps=20, **kw)
+    assert tr.status == "max_steps" and tr.steps == 20
+    assert "increase max_steps" in tr.message
+    assert tr.t[-1] < 100.0 and np.all(np.isfinite(tr.x))
+
+
+def test_stiff_problem_fails_or_succeeds_honestly():
+    # very unequal time constants: Radau copes, the explicit RK23 needs many steps
+    net = Network(W=[[0.0, -1.0], [1.0, 0.0]], tau=[1.0, 1e-6], u=[1.0, 0.0])
+    tr = simulate(net, [0.0, 0.0], (0.0, 5.0), method="Radau")
+    assert tr.status == "success"
+    tr2 = simulate(net, [0.0, 0.0], (0.0, 5.0), method="RK23", max_steps=200)
+    assert tr2.status == "max_steps"
+
+
+@pytest.mark.parametrize("kw", [{}, {"dt": 0.01, "method": "euler"},
+                                {"dt": 0.01, "method": "rk4", "check_every": 7}])
+def test_until_steady_stops_at_the_equilibrium(kw):
+    net = Network(W=[[0.5, -1.0], [1.0, -0.5]], u=[1.0, 0.5], cell_types="EI")
+    xs = np.linalg.solve(np.eye(2) - net.W, net.u)
+    assert np.all(xs > 0)  # both active: the ReLU network is linear there
+    tr = simulate(net, np.zeros(2), (0.0, 1000.0), until_steady=1e-8, **kw)
+    assert tr.status == "steady" and tr.success and tr.t[-1] < 1000.0
+    assert np.max(np.abs(net.rate_field(tr.final))) < 1e-8
+    np.testing.assert_allclose(tr.final, xs, atol=1e-7)
+
+
+# --------------------------------------------------------------------------- saving
+def test_fixed_step_t_eval_on_and_off_grid():
+    net, x0, exact = linear_case(2)
+    t = np.array([0.0, 0.5, 1.25, 2.0])
+    tr = simulate(net, x0, (0.0, 2.0), method="rk4", dt=0.05, t_eval=t)
+    np.testing.assert_allclose(tr.t, t, atol=1e-12)
+    np.testing.assert_allclose(tr.x, exact(t), atol=1e-6)
+    with pytest.warns(EICircuitsWarning, match="not on the grid"):
+        tr = simulate(net, x0, (0.0, 2.0), method="rk4", dt=0.05, t_eval=[0.0, 0.52])
+    np.testing.assert_allclose(tr.t, [0.0, 0.5], atol=1e-12)
+
+
+def test_output_size_limit(monkeypatch):
+    monkeypatch.setattr(_fixed_step, "MAX_OUTPUT_BYTES", 1000)
+    net = ei_network(4, 1, seed=0)
+    with pytest.raises(SizeLimitError, match="save fewer rows with save_every"):
+        simulate(net, np.zeros(5), (0.0, 10.0), dt=0.01)
+
+
+def test_to_xarray_labels_and_netcdf_round_trip(tmp_path):
+    xr = pytest.importorskip("xarray")
+    net = ei_network(2, 1, seed=0).replace(names=["e1", "e2", "i1"])
+    tr = simulate(net, np.zeros(3), (0.0, 2.0), dt=0.1, save_every=5)
+    da = tr.to_xarray()
+    assert da.dims == ("time", "neuron") and da.name == "rate"
+    assert list(da.neuron.values) == ["e1", "e2", "i1"]
+    assert list(da.cell_type.values) == ["E", "E", "I"]
+    np.testing.assert_array_equal(da.tau.values, net.tau)
+    np.testing.assert_array_equal(da.values, tr.x)
+    assert da.attrs["status"] == "success" and da.attrs["method"] == "exp-euler"
+    assert da.attrs["dt"] == 0.1
+    path = tmp_path / "t.nc"
+    da.to_netcdf(path)
+    back = xr.open_dataarray(path)
+    np.testing.assert_array_equal(back.values, tr.x)
+    assert back.attrs["network_fingerprint"] == net.fingerprint()
+    back.close()
+    untyped = simulate(Network(W=[[0.0]]), [1.0], (0.0, 1.0), form="voltage").to_xarray()
+    assert "cell_type" not in untyped.coords and untyped.name == "voltage"
+
+
+def test_trajectory_summary_and_repr():
+    tr = simulate(Network(W=[[0.0]], u=[1.0]), [0.0], (0.0, 1.0))
+    assert isinstance(tr, Trajectory)
+    assert "status    success" in tr.summary() and "RK45" in repr(tr)
+    with pytest.raises(ValueError, match="read-only"):
+        tr.x[0, 0] = 1.0
+
+
+# --------------------------------------------------------------------------- checkpoints
+def test_interrupted_run_resumed_from_checkpoint_equals_uninterrupted(tmp_path):
+    net = ei_network(6, 2, seed=9, act=Tanh(), scale=1.3)
+    x0 = np.linspace(-0.5, 0.5, net.n)
+    base = np.array(net.u)
+
+    def u(t):
+        return base * (1.0 + 0.3 * np.sin(t))
+
+    kw = {"u": u, "method": "rk4", "dt": 0.01, "save_every": 10}
+    full = simulate(net, x0, (0.0, 20.0), **kw)
+    ck = tmp_path / "run.npz"
+
+    calls = {"n": 0}
+
+    def interrupting(t):
+        calls["n"] += 1
+        if calls["n"] == 4 * 1200:
+            raise KeyboardInterrupt
+        return u(t)
+
+    with pytest.raises(KeyboardInterrupt):
+        simulate(net, x0, (0.0, 20.0), **{**kw, "u": interrupting}, checkpoint=ck,
+                 checkpoint_interval=0.0)
+    assert ck.exists()
+    with np.load(ck) as data:
+        assert 0 < int(data["s"]) < 2000
+    resumed = simulate(net, x0, (0.0, 20.0), **kw, checkpoint=ck, resume=True)
+    assert resumed.status == "success" and resumed.steps == full.steps == 2000
+    np.testing.assert_array_equal(resumed.t, full.t)
+    np.testing.assert_array_equal(resumed.x, full.x)
+
+
+@pytest.mark.parametrize("backend", ["numpy", pytest.param("numba", marks=needs_numba)])
+def test_max_steps_then_resume_with_more_steps(tmp_path, backend):
+    net = ei_network(5, 2, seed=10, sparse=True)
+    x0 = np.zeros(net.n)
+    kw = {"method": "exp-euler", "dt": 0.02, "save_every": 7, "backend": backend}
+    full = simulate(net, x0, (0.0, 10.0), **kw)
+    ck = tmp_path / "ck.npz"
+    part = simulate(net, x0, (0.0, 10.0), **kw, max_steps=123, checkpoint=ck)
+    assert part.status == "max_steps" and "resume=True" in part.message
+    rest = simulate(net, x0, (0.0, 10.0), **kw, checkpoint=ck, resume=ck)
+    np.testing.assert_array_equal(rest.x, full.x)
+    np.testing.assert_array_equal(rest.t, full.t)
+    # resuming a finished run returns the same result again
+    again = simulate(net, x0, (0.0, 10.0), **kw, checkpoint=ck, resume=True)
+    np.testing.assert_array_equal(again.x, full.x)
+
+
+def test_resume_refuses_a_checkpoint_of_another_run(tmp_path):
+    net = ei_network(3, 1, seed=11)
+    ck = tmp_path / "ck.npz"
+    simulate(net, np.zeros(4), (0.0, 1.0), dt=0.1, checkpoint=ck)
+    with pytest.raises(ValidationError, match="written for a different run"):
+        simulate(net, np.ones(4), (0.0, 1.0), dt=0.1, resume=ck)
+    with pytest.raises(ValidationError, match="does not exist"):
+        simulate(net, np.zeros(4), (0.0, 1.0), dt=0.1, resume=tmp_path / "nope.npz")
+    with pytest.raises(ValidationError, match="resume=True needs checkpoint"):
+        simulate(net, np.zeros(4), (0.0, 1.0), dt=0.1, resume=True)
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(ValidationError, match="cannot read checkpoint"):
+        simulate(net, np.zeros(4), (0.0, 1.0), dt=0.1, resume=tmp_path / "junk.npz")
+
+
+# --------------------------------------------------------------------------- numba kernel
+@needs_numba
+@pytest.mark.parametrize("method", FIXED)
+@pytest.mark.parametrize("form", ["rate", "voltage"])
+def test_numba_kernel_matches_numpy_loop(method, form):
+    acts = [ReLU(), Tanh(), Logistic(), Softplus(), ClippedReLU(0.7), Linear(), ReLU(),
+            Tanh()]
+    net = ei_network(6, 2, seed=12, act=acts, scale=1.2)
+    x0 = np.linspace(-0.3, 0.8, net.n)
+    for W in (net.W, sp.csr_array(net.W)):
+        netw = net.replace(W=W)
+        a = simulate(netw, x0, (0.0, 3.0), method=method, dt=0.01, form=form, backend="numpy")
+        b = simulate(netw, x0, (0.0, 3.05), method=method, dt=0.01, form=form, backend="numba")
+        c = simulate(netw, x0, (0.0, 3.05), method=method, dt=0.01, form=form, backend="numpy")
+        np.testing.assert_allclose(b.x, c.x, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(a.x, c.x[: len(a.x)], rtol=0, atol=1e-12)
+
+
+def test_backend_choice_rules():
+    net = ei_network(3, 1, seed=0)
+    prob = dataclasses.replace(_problem_of(net), u=lambda t: np.ones(4))
+    assert _fixed_step.choose_backend(prob, "auto", 1e12)[0] == "numpy"
+    with pytest.raises(ValidationError, match="u\\(t\\) depends on time"):
+        _fixed_step.choose_backend(prob, "numba", 1.0)
+    assert _fixed_step.choose_backend(_problem_of(net), "auto", 10.0)[0] == "numpy"
+    if _kernels.available():
+        assert _fixed_step.choose_backend(_problem_of(net), "auto", 1e12)[0] == "numba"
+        custom = net.replace(activation=dataclasses.make_dataclass(
+            "MyReLU", [], bases=(ReLU,), frozen=True)())
+        with pytest.raises(ValidationError, match="not one of the built-in"):
+            _fixed_step.choose_backend(_problem_of(custom), "numba", 1.0)
+
+
+def _problem_of(net):
+    from eicircuits.dynamics._problem import Problem
+
+    return Problem(net=net, form="rate", x0=np.zeros(net.n), t0=0.0, t1=1.0, u=net.u,
+                   bound=1e12)
+
+
+# --------------------------------------------------------------------------- properties
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), dt=st.floats(0.05, 3.0))
+def test_exp_euler_keeps_logistic_rates_in_range_for_any_step(seed, dt):
+    # x ← T + (x − T)e^{−dt/τ} is a convex combination of x and T ∈ (0, 1)
+    net = ei_network(4, 2, seed=seed, act=Logistic(), scale=3.0)
+    x0 = np.random.default_rng(seed).uniform(0, 1, net.n)
+    tr = simulate(net, x0, (0.0, 20.0), method="exp-euler", dt=dt)
+    assert tr.status == "success"
+    assert np.all((tr.x >= 0.0) & (tr.x <= 1.0))
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_rk4_matches_dop853_on_random_ei_networks(seed):
+    net = ei_network(3, 2, seed=seed, act=ReLU(), scale=1.5)
+    x0 = np.random.default_rng(seed + 1).uniform(0, 1, net.n)
+    t = np.linspace(0.0, 4.0, 5)
+    tr = simulate(net, x0, (0.0, 4.0), method="rk4", dt=0.005, t_eval=t)
+    # ReLU kinks limit the order; 1e-6 is still far below the trajectories' scale
+    np.testing.assert_allclose(tr.x, reference(net, x0, t), rtol=1e-6, atol=1e-6)
+
+
+# --------------------------------------------------------------------------- bad input
+def test_bad_inputs_raise_naming_the_parameter():
+    net = Network(W=[[0.5, -1.0], [1.0, -0.5]], cell_types="EI")
+    x0 = np.zeros(2)
+    cases = [
+        ({"x0": np.zeros(3)}, r"x0: expected shape \(2,\).*got shape \(3,\)"),
+        ({"x0": [0.0, np.nan]}, r"x0: every entry must be finite; x0\[1\] = nan"),
+        ({"x0": "ab"}, "x0: expected a vector of numbers"),
+        ({"t_span": (1.0, 1.0)}, "t_span: need t1 > t0, got t0 = 1, t1 = 1"),
+        ({"t_span": (2.0, 1.0)}, "t_span: need t1 > t0"),
+        ({"t_span": (0.0, np.inf)}, "t_span: t0 and t1 must be finite"),
+        ({"t_span": 5.0}, r"t_span: expected \(t0, t1\)"),
+        ({"dt": 0.0}, "dt: must be a finite number > 0, got 0.0"),
+        ({"dt": -0.1, "method": "euler"}, "dt: must be a finite number > 0"),
+        ({"method": "rk5"}, "method: unknown method 'rk5'; expected one of 'auto', 'RK23'"),
+        ({"method": "rk4"}, "dt: the fixed-step method 'rk4' needs a step"),
+        ({"form": "current"}, "form: expected 'rate' or 'voltage', got 'current'"),
+        ({"rtol": -1.0}, "rtol: must be a finite number > 0"),
+        ({"max_steps": 0}, r"max_steps: expected an integer ≥ 1, got 0"),
+        ({"until_steady": -1e-3}, "until_steady: must be a finite number > 0"),
+        ({"bound": "big"}, "bound: expected a number > 0"),
+        ({"u": [1.0, 2.0, 3.0]}, r"u: expected shape \(2,\)"),
+        ({"u": [1.0, np.inf]}, r"u: every entry must be finite; u\[1\] = inf"),
+        ({"u": lambda t: np.zeros(3)}, r"u: a callable input must return shape \(2,\)"),
+        ({"t_eval": [0.5, 0.2]}, "t_eval: times must be sorted"),
+        ({"t_eval": [0.0, 5.0]}, r"t_eval: times must lie in t_span = \[0, 1\]"),
+        ({"t_eval": [], "dt": 0.1}, "t_eval: expected a non-empty array"),
+        ({"t_eval": [0.5], "dt": 0.1, "save_every": 2}, "give either t_eval or save_every"),
+        ({"dt": 0.1, "save_every": 0}, "save_every: expected an integer ≥ 1"),
+        ({"dt": 0.1, "backend": "cuda"}, "backend: expected one of"),
+        ({"threads": 0}, "threads: must be 'auto', None or an integer ≥ 1, got 0"),
+        ({"dt": 0.1, "checkpoint_interval": -1}, "checkpoint_interval: expected seconds ≥ 0"),
+    ]
+    for kw, match in cases:
+        args = {"x0": x0, "t_span": (0.0, 1.0)}
+        args.update(kw)
+        with pytest.raises(ValidationError, match=match):
+            simulate(net, args.pop("x0"), args.pop("t_span"), **args)
+    with pytest.raises(ValidationError, match=r"net: expected an eicircuits\.Network"):
+        simulate(np.eye(2), x0, (0.0, 1.0))
+
+
+def test_time_dependent_input_checked_during_the_run():
+    net = Network(W=[[0.0]])
+
+    def u(t):
+        return np.array([np.nan]) if t > 0.5 else np.array([1.0])
+
+    for kw in ({}, {"dt": 0.1}):
+        with pytest.raises(ValidationError, match=r"u: u\(t\) must return a finite vector"):
+            simulate(net, [0.0], (0.0, 1.0), u=u, **kw)
+
+
+def test_options_without_effect_warn():
+    net = Network(W=[[0.0]])
+    with pytest.warns(EICircuitsWarning, match="dt, save_every: no effect with the adaptive"):
+        simulate(net, [0.0], (0.0, 1.0), method="RK45", dt=0.1, save_every=3)
+
+
+# --------------------------------------------------------------------------- threads
+def test_blas_thread_helpers():
+    from threadpoolctl import threadpool_info
+
+    from eicircuits._threads import auto_blas_threads, blas_threads, resolve_threads
+
+    assert auto_blas_threads(np.zeros((10, 10))) == 1
+    assert auto_blas_threads(np.zeros((3000, 3000))) is None
+    assert auto_blas_threads(sp.eye_array(10, format="csr")) is None
+    assert resolve_threads("auto", np.zeros((5, 5))) == 1
+    assert resolve_threads(None, np.zeros((5, 5))) is None
+    assert resolve_threads(3, np.zeros((5, 5))) == 3
+    for bad in (0, -1, 1.5, True, "many"):
+        with pytest.raises(ValidationError, match="threads: must be"):
+            resolve_threads(bad, np.zeros((5, 5)))
+    with blas_threads(1):
+        blas = [d for d in threadpool_info() if d["user_api"] == "blas"]
+        assert all(d["num_threads"] == 1 for d in blas)
+
+
+# --------------------------------------------------------------------------- CLI
+def _cli(argv):
+    from eicircuits.cli import simulate as cmd
+
+    parser = argparse.ArgumentParser()
+    cmd.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["simulate", *argv])
+    return args.func(args)
+
+
+def test_cli_simulate_writes_netcdf(tmp_path, capsys):
+    xr = pytest.importorskip("xarray")
+    spec = tmp_path / "c.toml"
+    spec.write_text('[network]\nW = [[0.5, -1.0], [1.0, -0.5]]\nu = [1.0, 0.5]\n'
+                    'cell_types = "EI"\nnames = ["e", "i"]\n', encoding="utf-8")
+    out = tmp_path / "out"
+    rc = _cli([str(spec), "--t-end", "20", "--dt", "0.01", "--save-every", "100",
+               "--x0", "0.1", "0.2", "--out", str(out), "--quiet"])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "status    success" in text and "simulate.nc" in text
+    da = xr.open_dataarray(out / "simulate.nc")
+    assert da.dims == ("time", "neuron") and list(da.neuron.values) == ["e", "i"]
+    assert da.sizes["time"] == 21 and da.attrs["method"] == "exp-euler"
+    np.testing.assert_allclose(da.values[0], [0.1, 0.2])
+    np.testing.assert_allclose(da.values[-1], [4 / 7, 5 / 7], atol=1e-6)
+    da.close()
+    # a diverging circuit: partial trajectory written, exit status 1
+    spec.write_text('[network]\nW = [[2.0]]\n', encoding="utf-8")
+    assert _cli([str(spec), "--t-end", "60", "--x0", "1", "--out", str(out), "--quiet"]) == 1
+    assert "diverged" in capsys.readouterr().err
+    with pytest.raises(ValidationError, match="--x0: expected 1 or 1 values"):
+        _cli([str(spec), "--x0", "1", "2", "--out", str(out), "--quiet"])
+    with pytest.raises(ValidationError, match="method: unknown method 'nope'"):
+        _cli([str(spec), "--method", "nope", "--out", str(out), "--quiet"])
