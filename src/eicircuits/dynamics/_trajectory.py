@@ -59,11 +59,11 @@ class Trajectory:
 
     Examples
     --------
-    >>> import numpy as np
+    >>> import math
     >>> from eicircuits import Network, simulate
     >>> net = Network(W=[[0.0]], u=[1.0])
     >>> traj = simulate(net, [0.0], (0.0, 1.0), t_eval=[0.0, 1.0])
-    >>> traj.status, round(float(traj.final[0]), 6), round(1 - np.exp(-1), 6)
+    >>> traj.status, round(float(traj.final[0]), 6), round(1 - math.exp(-1), 6)
     ('success', 0.632121, 0.632121)
     """
 
