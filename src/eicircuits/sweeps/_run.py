@@ -10,6 +10,7 @@ workers.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import inspect
 import json
@@ -248,10 +249,23 @@ def _execute(tasks: list[Any], prefix: str, kind: str, target: Any, num_workers:
                     bar.update(1)
 
         kwargs: dict[str, Any] = {"scheduler": target}
-        if num_workers is not None and target != "sync":
-            kwargs["num_workers"] = num_workers
-        with _Progress(), threadpool_limits(limits=1 if target == "threads" else None):
-            results = dask.compute(*tasks, **kwargs)
+        pool = None
+        if target != "sync":
+            # our own pool, so that a failure waits for the chunks in flight (they finish and
+            # are written) instead of leaving them running behind the caller's back
+            workers = num_workers or os.cpu_count() or 1
+            if target == "threads":
+                pool = concurrent.futures.ThreadPoolExecutor(workers)
+            else:
+                pool = concurrent.futures.ProcessPoolExecutor(
+                    workers, mp_context=multiprocessing.get_context("spawn"))
+            kwargs.update(pool=pool, num_workers=workers)
+        try:
+            with _Progress(), threadpool_limits(limits=1 if target == "threads" else None):
+                results = dask.compute(*tasks, **kwargs)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
         yield from results
         return
     from distributed import Client, as_completed
