@@ -101,8 +101,8 @@ def spectral_abscissa(A: Any, *, tol: float = 1e-10) -> float:
             _, val = perron_vector(A, tol=tol)
             return val
         try:
-            vals = spla.eigs(A, k=1, which="LR", tol=tol, return_eigenvectors=False,
-                             maxiter=max(1000, 20 * n))
+            vals = spla.eigs(A, k=4, which="LR", tol=tol, return_eigenvectors=False,
+                             ncv=min(n - 1, 60), maxiter=max(1000, 20 * n))
         except spla.ArpackNoConvergence as exc:
             raise SolverError(
                 f"spectral_abscissa: ARPACK did not converge for n = {n}; "
