@@ -97,7 +97,8 @@ def plot_energy(net: Network, i: int | str, x: ArrayLike, *, num: int = 400,
     es = gm.energy(k, x, y=ys)
     fig, ax = _figure(ax)
     ax.plot(ys, es, color="C0", label=f"E_{k}(y ; x_−{k})")
-    ax.plot([x[k]], [float(gm.energy(k, x))], "o", color="C1", label=f"current rate {x[k]:.4g}")
+    ax.plot([x[k]], [float(gm.energy(k, x))], "o", color="C1", zorder=4,
+            label=f"current rate {x[k]:.4g}")
     if math.isfinite(br):
         ax.axvline(br, color="C2", linestyle="--", linewidth=1)
         ax.plot([br], [float(gm.energy(k, x, y=br))], "*", color="C2", markersize=12,
