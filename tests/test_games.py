@@ -351,3 +351,39 @@ def test_game_needs_a_network() -> None:
     with pytest.raises(ValidationError, match=r"game: expected a Network, got ndarray"):
         game(np.eye(2))
     assert isinstance(Network(W=[[0.0]]).game(), NeuronGame)
+
+
+def test_mixed_activations_best_responses_against_brute_force() -> None:
+    rng = np.random.default_rng(8)
+    acts = (ReLU(), Tanh(), ClippedReLU(2.0), Logistic(), Softplus())
+    W = rng.normal(0, 0.6, (5, 5))
+    np.fill_diagonal(W, [0.5, 1.4, 1.2, 2.0, 0.3])
+    net = Network(W=W, u=rng.normal(size=5), activation=acts)
+    gm = game(net)
+    x = np.array([0.5, 0.2, 1.0, 0.6, 0.4])
+    br, emin = gm.best_response(x), gm.min_energies(x)
+    for i, act in enumerate(acts):
+        f = energy_of(W, net.u, act, x, i)
+        _, f_star = brute_min(f, *search_box(act, 60.0))
+        np.testing.assert_allclose(emin[i], f_star, rtol=1e-8, atol=1e-9)
+        np.testing.assert_allclose(f(br[i]), f_star, rtol=1e-8, atol=1e-9)
+
+
+def test_report_section_table_and_json() -> None:
+    import json
+
+    from eicircuits._report import jsonable
+    from eicircuits.games import report_section
+
+    net = Network(W=ISN_W, u=[1.0, 0.5], cell_types="EI", names=["exc", "inh"])
+    sec = report_section(net, [1 / 14, 5 / 14])
+    json.dumps(jsonable(sec.data), allow_nan=False)
+    rows = [line.split() for line in sec.text.splitlines() if line.split()[:1] in (["exc"],
+                                                                                    ["inh"])]
+    assert rows[0][:2] == ["exc", "E"] and rows[0][-1] == "inf"
+    assert rows[1][:2] == ["inh", "I"] and float(rows[1][-1]) < 1e-12
+    assert sec.data["is_nash"] is False and sec.data["nash_gap"] == "inf"
+    assert sec.data["potential"]["exists"] is False
+    assert sec.data["decomposition"]["saddle_exact"] is True  # 2 neurons: a tree, reciprocal
+    assert "NOT a Nash equilibrium" in sec.text and "Concave players" in sec.text
+    assert sec.data["neurons"][1]["best_response"] == pytest.approx(5 / 14, abs=1e-15)
