@@ -308,6 +308,20 @@ def test_library_equilibria_are_nash() -> None:
                 f = energy_of(W, net.u, net.activations[i], eq.x, i)
                 _, f_star = brute_min(f, *search_box(net.activations[i], 20.0))
                 assert f(eq.x[i]) <= f_star + 1e-9
+    # equilibrium() with every activation, self-coupling up to 1 (included).
+    for k, act in enumerate([ReLU(), ClippedReLU(1.0), Tanh(), Logistic(), Softplus()]):
+        n = 5
+        W = rng.normal(0, 0.4, (n, n))
+        np.fill_diagonal(W, np.r_[1.0, rng.uniform(-1, 1, n - 1)] if k == 1 else
+                         rng.uniform(-1, 0.8, n))
+        net = Network(W=W, u=rng.normal(0, 1, n), activation=act)
+        eq = fp.equilibrium(net)
+        assert eq.converged, (act, eq.message)
+        assert game(net).nash_gap(eq.x) <= 1e-9, (act, eq.x)
+        for i in range(n):
+            f = energy_of(W, net.u, act, eq.x, i)
+            _, f_star = brute_min(f, *search_box(act, 20.0))
+            assert f(eq.x[i]) <= f_star + 1e-9
     eq = fp.equilibrium(Network(W=ISN_W, u=[1.0, 0.5]))
     np.testing.assert_allclose(eq.x, [1 / 14, 5 / 14], atol=1e-12)
     assert not game(Network(W=ISN_W, u=[1.0, 0.5])).is_nash(eq.x)
