@@ -126,31 +126,13 @@ def solve_equilibrium(net: Network, u: ArrayLike | None = None) -> FloatArray:
     ConvergenceError
         When the solver reports no converged equilibrium (its message is passed on).
     """
+    from ..fixed_points import equilibrium
+
     target = net if u is None else net.with_input(u)
-    try:
-        from ..fixed_points import equilibrium
-    except ImportError:  # the solver package is still being written: relax, then polish
-        return _relax_equilibrium(target)
     eq = equilibrium(target)
     if not eq.converged:
         raise ConvergenceError(f"equilibrium: not converged: {eq.message}")
     return np.asarray(eq.x, dtype=float)
-
-
-def _relax_equilibrium(net: Network) -> FloatArray:
-    from scipy.integrate import solve_ivp
-
-    sol = solve_ivp(lambda t, x: net.rate_field(x), (0.0, 500.0 * float(net.tau.max())),
-                    np.zeros(net.n), method="LSODA", rtol=1e-10, atol=1e-12)
-    x = sol.y[:, -1]
-    if net.piecewise_linear:
-        S = net.dphi(net.drive(x)) > 0
-        A = np.eye(net.n)[np.ix_(S, S)] - net.dense_W()[np.ix_(S, S)]
-        x = np.zeros(net.n)
-        x[S] = np.linalg.solve(A, net.u[S])
-    if np.max(np.abs(net.rate_field(x))) > 1e-8:
-        raise ConvergenceError("equilibrium: relaxation did not reach an equilibrium")
-    return x
 
 
 def _inputs(net: Network, u: ArrayLike | None) -> FloatArray:

@@ -1,0 +1,307 @@
+"""Wilson–Cowan: builder, closed-form regimes and equilibria, each checked by simulation.
+
+Oracles: exact ``fractions`` arithmetic for the worked ISN example, SciPy's DOP853 at
+``rtol = 1e-10`` for every regime, eigenvalues from NumPy for the Hopf point.
+"""
+
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.integrate import solve_ivp
+
+from eicircuits import Tanh, ValidationError
+from eicircuits.circuits import (
+    REGIMES,
+    hopf_ratio,
+    paradoxical_response,
+    sensitivity,
+    wilson_cowan,
+    wilson_cowan_equilibria,
+    wilson_cowan_regime,
+)
+
+ISN = dict(w_ee=2.0, w_ei=3.0, w_ie=3.0, w_ii=1.0)
+
+
+def _simulate(net, x0, t1, blowup=1e7):
+    def hit(t, x):
+        return np.max(np.abs(x)) - blowup
+
+    hit.terminal = True
+    return solve_ivp(lambda t, x: net.rate_field(x), (0.0, t1), x0, method="DOP853",
+                     rtol=1e-10, atol=1e-12, events=hit, dense_output=True)
+
+
+def _outcome(net, x0, t1=200.0):
+    """'diverges', ('fixed', x) or ('cycle', amplitude) for one initial condition."""
+    sol = _simulate(net, np.asarray(x0, float), t1)
+    if sol.status == 1:
+        return ("diverges", None)
+    tail = sol.sol(np.linspace(0.8 * t1, t1, 400))
+    amp = float(np.max(np.ptp(tail, axis=1)))
+    if amp < 1e-6 and np.max(np.abs(net.rate_field(tail[:, -1]))) < 1e-7:
+        return ("fixed", tail[:, -1])
+    return ("cycle", amp)
+
+
+def _observed(params, starts):
+    net = wilson_cowan(**params)
+    # long enough for the slowest equilibrium to settle to 1e-6 (transients can be large)
+    rates = [abs(e.eigenvalues.real).min() for e in wilson_cowan_equilibria(**params)]
+    t1 = min(3000.0, max([200.0, *(30.0 / r for r in rates if r > 0)]))
+    outs = [_outcome(net, x0, t1) for x0 in starts]
+    kinds = {o[0] for o in outs}
+    fixed = [o[1] for o in outs if o[0] == "fixed"]
+    distinct = []
+    for x in fixed:
+        if all(np.max(np.abs(x - y)) > 1e-5 for y in distinct):
+            distinct.append(x)
+    return kinds, distinct
+
+
+def _starts(params, rng):
+    """Initial conditions: small, random, large, and along the runaway eigenvector."""
+    tau = np.array([params.get("tau_e", 1.0), params.get("tau_i", 1.0)])
+    W = np.array([[params["w_ee"], -params["w_ei"]], [params["w_ie"], -params["w_ii"]]])
+    A = (W - np.eye(2)) / tau[:, None]
+    starts = [np.zeros(2), np.array([0.05, 0.05]), *rng.uniform(0, 3, size=(4, 2)),
+              np.array([20.0, 1.0])]
+    for e in wilson_cowan_equilibria(**params):  # near every equilibrium, off its manifolds
+        starts.append(e.x + np.array([0.01, 0.003]))
+    ev, vec = np.linalg.eig(A)
+    for lam, v in zip(ev, vec.T, strict=True):
+        if abs(lam.imag) < 1e-12 and lam.real > 0:
+            v = np.real(v) * np.sign(np.real(v[0]))
+            if np.all(v >= 0):
+                starts.append(50.0 * v / np.max(v))
+    return starts
+
+
+def _check_regime(params, rng):
+    regime = str(wilson_cowan_regime(**params))
+    kinds, distinct = _observed(params, _starts(params, rng))
+    if regime in ("lds-stable", "isn-stable"):
+        assert kinds == {"fixed"} and len(distinct) == 1, (params, regime, kinds, distinct)
+    elif regime == "oscillatory":
+        assert kinds == {"cycle"}, (params, regime, kinds)
+    elif regime == "runaway":
+        assert "diverges" in kinds and "fixed" not in kinds, (params, regime, kinds)
+    else:
+        assert regime == "bistable"
+        assert len(distinct) + ("diverges" in kinds) + ("cycle" in kinds) >= 2, (
+            params, regime, kinds, distinct)
+    return regime
+
+
+# ---------------------------------------------------------------- builder
+
+
+def test_builder_weights_types_and_names():
+    net = wilson_cowan(0.5, 1.0, 2.0, 0.25, tau_e=2.0, tau_i=0.5, u_e=1.0, u_i=-0.5)
+    assert net.W.tolist() == [[0.5, -1.0], [2.0, -0.25]]
+    assert net.tau.tolist() == [2.0, 0.5] and net.u.tolist() == [1.0, -0.5]
+    assert net.cell_types == ("E", "I") and net.names == ("E", "I")
+    assert wilson_cowan(1, 1, 1, 1, activation=Tanh()).activation == Tanh()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(w_ee=-0.1, w_ei=1, w_ie=1, w_ii=1), r"w_ee: must be >= 0.0, got -0.1"),
+        (dict(w_ee=1, w_ei=float("nan"), w_ie=1, w_ii=1), r"w_ei: must be finite"),
+        (dict(w_ee=1, w_ei=1, w_ie="x", w_ii=1), r"w_ie: expected a real number"),
+        (dict(w_ee=1, w_ei=1, w_ie=1, w_ii=1, tau_i=0.0), r"tau_i: must be > 0.0, got 0.0"),
+    ],
+)
+def test_builder_rejects_bad_parameters(kwargs, match):
+    with pytest.raises(ValidationError, match=match):
+        wilson_cowan(**kwargs)
+
+
+# ---------------------------------------------------------------- the worked ISN example
+
+
+def test_worked_example_exact_equilibria():
+    """THEORY §5: u = (1, ½) → (1/14, 5/14); u = (−1, −4) → (0,0), (1,0), (10/7, 1/7)."""
+    F = Fraction
+    # exact Cramer's rule on (I − W) x = u for W = [[2, −3], [3, −1]]
+    a11, a12, a21, a22 = F(-1), F(3), F(-3), F(2)
+    det = a11 * a22 - a12 * a21
+    assert det == 7
+
+    def solve(u1, u2):
+        return ((u1 * a22 - a12 * u2) / det, (a11 * u2 - a21 * u1) / det)
+
+    assert solve(F(1), F(1, 2)) == (F(1, 14), F(5, 14))
+    assert solve(F(-1), F(-4)) == (F(10, 7), F(1, 7))
+
+    eqs = wilson_cowan_equilibria(**ISN, u_e=1.0, u_i=0.5)
+    assert len(eqs) == 1 and eqs[0].stable
+    np.testing.assert_allclose(eqs[0].x, [1 / 14, 5 / 14], rtol=1e-14)
+
+    eqs = wilson_cowan_equilibria(**ISN, u_e=-1.0, u_i=-4.0)
+    got = {e.support: e for e in eqs}
+    assert set(got) == {"", "E", "EI"}
+    np.testing.assert_allclose(got[""].x, [0, 0])
+    np.testing.assert_allclose(got["E"].x, [1, 0], rtol=1e-14)
+    np.testing.assert_allclose(got["EI"].x, [10 / 7, 1 / 7], rtol=1e-14)
+    assert got[""].kind == "stable node"
+    assert got["E"].kind == "saddle"
+    assert got["EI"].kind == "stable focus"
+    # every reported point is a fixed point of the rate form
+    net = wilson_cowan(**ISN, u_e=-1.0, u_i=-4.0)
+    for e in eqs:
+        np.testing.assert_allclose(net.rate_field(e.x), 0.0, atol=1e-14)
+
+
+def test_worked_example_simulation_reaches_both_stable_states():
+    net = wilson_cowan(**ISN, u_e=-1.0, u_i=-4.0)
+    low = _simulate(net, np.array([0.5, 0.2]), 200.0).y[:, -1]
+    high = _simulate(net, np.array([1.5, 0.2]), 200.0).y[:, -1]
+    np.testing.assert_allclose(low, [0, 0], atol=1e-8)
+    np.testing.assert_allclose(high, [10 / 7, 1 / 7], atol=1e-8)
+
+
+def test_paradoxical_response_worked_example_and_sign():
+    assert Fraction(float(paradoxical_response(**ISN))).limit_denominator(1000) == Fraction(-1, 7)
+    # finite difference of the exact all-active equilibrium
+    eps = 1e-6
+    xs = [wilson_cowan_equilibria(**ISN, u_e=1.0, u_i=0.5 + s)[0].x for s in (-eps, eps)]
+    assert (xs[1][1] - xs[0][1]) / (2 * eps) == pytest.approx(-1 / 7, rel=1e-7)
+    S = sensitivity(wilson_cowan(**ISN, u_e=1.0, u_i=0.5), xs[0])
+    assert S[1, 1] == pytest.approx(-1 / 7, rel=1e-12)
+    # LDS side: positive response
+    assert paradoxical_response(0.5, 3.0, 3.0, 1.0) > 0
+
+
+@settings(max_examples=30)
+@given(st.floats(0.0, 5.0), st.floats(0.1, 5.0), st.floats(0.1, 5.0), st.floats(0.0, 3.0))
+def test_paradoxical_sign_is_negative_exactly_in_the_isn_regime(wee, wei, wie, wii):
+    D = (1 - wee) * (1 + wii) + wei * wie
+    if abs(D) < 1e-6 or abs(wee - 1) < 1e-6:
+        return
+    slope = paradoxical_response(wee, wei, wie, wii)
+    net = wilson_cowan(wee, wei, wie, wii, u_e=1.0, u_i=0.5)
+    x = np.linalg.solve(np.eye(2) - net.W, net.u)
+    if np.all(x > 0):
+        assert sensitivity(net, x)[1, 1] == pytest.approx(slope, rel=1e-9, abs=1e-12)
+    if D > 0:
+        assert (slope < 0) == (wee > 1)
+
+
+def test_hopf_point_of_the_worked_example():
+    assert hopf_ratio(2.0, 1.0) == 2.0
+    assert hopf_ratio(0.5, 1.0) == np.inf
+    for ratio, stable in ((1.9, True), (2.1, False)):
+        net = wilson_cowan(**ISN, u_e=1.0, u_i=0.5, tau_i=ratio)
+        ev = np.linalg.eigvals(net.rate_jacobian([1 / 14, 5 / 14]))
+        assert np.all(ev.real < 0) == stable
+        assert np.all(np.abs(ev.imag) > 0)
+    hopf = wilson_cowan(**ISN, u_e=1.0, u_i=0.5, tau_i=2.0)
+    ev = np.linalg.eigvals(hopf.rate_jacobian([1 / 14, 5 / 14]))
+    np.testing.assert_allclose(ev.real, 0.0, atol=1e-15)
+    assert str(wilson_cowan_regime(**ISN, u_e=1.0, u_i=0.5, tau_i=1.9)) == "isn-stable"
+    assert str(wilson_cowan_regime(**ISN, u_e=1.0, u_i=0.5, tau_i=2.1)) == "oscillatory"
+
+
+# ---------------------------------------------------------------- regimes vs simulation
+
+CASES = {
+    "lds-stable": dict(w_ee=0.8, w_ei=2.0, w_ie=2.0, w_ii=0.5, u_e=1.0, u_i=0.2, tau_i=5.0),
+    "isn-stable": dict(**ISN, u_e=1.0, u_i=0.5),
+    "oscillatory": dict(**ISN, u_e=1.0, u_i=0.5, tau_i=3.0),
+    "runaway": dict(w_ee=4.0, w_ei=1.0, w_ie=1.0, w_ii=0.5, u_e=1.0, u_i=0.0),
+    "bistable": dict(**ISN, u_e=-1.0, u_i=-4.0),
+}
+
+
+@pytest.mark.parametrize("regime", sorted(CASES))
+def test_each_regime_matches_simulation(regime):
+    rng = np.random.default_rng(7)
+    assert _check_regime(CASES[regime], rng) == regime
+
+
+def test_runaway_with_a_stable_quiescent_state_is_bistable():
+    params = dict(w_ee=4.0, w_ei=1.0, w_ie=1.0, w_ii=0.5, u_e=-0.5, u_i=-0.5)
+    assert _check_regime(params, np.random.default_rng(1)) == "bistable"
+
+
+def test_relu_oscillation_is_bounded_without_saturation():
+    """THEORY says the oscillatory regime is bounded only with saturation; with ReLU it is."""
+    net = wilson_cowan(**ISN, u_e=1.0, u_i=0.5, tau_i=3.0)
+    for x0 in ([0.1, 0.1], [50.0, 1.0], [1.0, 40.0]):
+        sol = _simulate(net, np.array(x0), 600.0)
+        assert sol.status == 0
+        tail = sol.sol(np.linspace(400, 600, 2000))
+        assert np.max(tail) < 1.0  # a limit cycle of amplitude ~0.4
+        assert np.ptp(tail[1]) > 0.05  # not converging
+
+
+@settings(max_examples=25)
+@given(
+    st.floats(0.0, 6.0), st.floats(0.2, 4.0), st.floats(0.2, 4.0), st.floats(0.0, 2.0),
+    st.floats(0.2, 4.0), st.floats(-2.0, 2.0), st.floats(-2.0, 2.0),
+)
+def test_random_regimes_match_simulation(wee, wei, wie, wii, tau_i, ue, ui):
+    params = dict(w_ee=wee, w_ei=wei, w_ie=wie, w_ii=wii, tau_i=tau_i, u_e=ue, u_i=ui)
+    # stay away from the measure-zero boundaries where a regime changes
+    tr = (wee - 1) - (1 + wii) / tau_i
+    D = (1 - wee) * (1 + wii) + wei * wie
+    disc = tr**2 - 4 * D / tau_i
+    if min(abs(wee - 1), abs(tr), abs(D), abs(disc), abs(ue), abs(ui)) < 0.05:
+        return
+    if abs(ue * (1 + wii) - wei * ui) < 0.05 or abs(wie * ue + (1 - wee) * ui) < 0.05:
+        return
+    _check_regime(params, np.random.default_rng(3))
+
+
+# ---------------------------------------------------------------- vectorisation and errors
+
+
+def test_regime_map_is_vectorised_and_fast():
+    wee, ratio = np.meshgrid(np.linspace(0, 7, 1000), np.linspace(0.1, 5, 1000))
+    t0 = time.perf_counter()
+    regimes = wilson_cowan_regime(wee, 3.0, 3.0, 1.0, tau_i=ratio, u_e=1.0, u_i=0.5)
+    assert time.perf_counter() - t0 < 5.0
+    assert regimes.shape == (1000, 1000)
+    assert set(np.unique(regimes)) <= set(REGIMES)
+    np.testing.assert_array_equal(regimes[wee < 1], "lds-stable")
+    # scalar calls agree with the map
+    rng = np.random.default_rng(0)
+    for i, j in rng.integers(0, 1000, size=(20, 2)):
+        scalar = wilson_cowan_regime(wee[i, j], 3.0, 3.0, 1.0, tau_i=ratio[i, j], u_e=1.0,
+                                     u_i=0.5)
+        assert str(scalar) == regimes[i, j]
+    # the Hopf curve separates isn-stable from oscillatory
+    mid = (wee > 1.05) & (wee < 5.4)
+    below = ratio < hopf_ratio(wee, 1.0) * 0.98
+    above = ratio > hopf_ratio(wee, 1.0) * 1.02
+    assert np.all(regimes[mid & below] == "isn-stable")
+    assert set(np.unique(regimes[mid & above])) <= {"oscillatory", "runaway"}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [
+        (dict(w_ee=-1.0), ValidationError, r"w_ee: weights are magnitudes and must be >= 0"),
+        (dict(tau_i=np.array([1.0, -1.0])), ValidationError, r"tau_i: time constants must be > 0"),
+        (dict(w_ee=np.ones(3), w_ei=np.ones(2)), ValidationError, r"shapes do not broadcast"),
+        (dict(activation=Tanh()), ValidationError, r"activation: the closed-form regimes"),
+        (dict(u_e=float("inf")), ValidationError, r"u_e: every value must be finite"),
+    ],
+)
+def test_regime_rejects_bad_input(kwargs, exc, match):
+    params = dict(w_ee=1.0, w_ei=1.0, w_ie=1.0, w_ii=1.0) | kwargs
+    with pytest.raises(exc, match=match):
+        wilson_cowan_regime(**params)
+
+
+def test_paradoxical_response_rejects_a_singular_circuit():
+    with pytest.raises(ValidationError, match=r"det\(I − W\).*is 0"):
+        paradoxical_response(2.0, 1.0, 2.0, 1.0)
