@@ -2,6 +2,7 @@
 
 sweep              -- evaluate analyses of ``builder(**point)`` over a grid (and seeds)
 open_sweep         -- open a sweep's Zarr store as an ``xarray.Dataset``
+plot_sweep         -- regime map (labels) or heat map (numbers) over one or two parameters
 parse_grid         -- validate a grid (mapping or ``"NAME=START:STOP:NUM"`` axes)
 parse_axis         -- one command-line axis
 normalize_chunks   -- points per chunk along each dimension
@@ -39,12 +40,14 @@ from ._analyses import (
     winner,
 )
 from ._grid import normalize_chunks, parse_axis, parse_grid
+from ._plot import plot_sweep
 from ._run import sweep
 from ._store import open_sweep
 
 __all__ = [
     "sweep",
     "open_sweep",
+    "plot_sweep",
     "parse_grid",
     "parse_axis",
     "normalize_chunks",

@@ -52,10 +52,26 @@ def _cached(net: Network, key: str, compute: Callable[[], Any]) -> Any:
     return value
 
 
-def _certificate(net: Network) -> Any:
-    from ..stability import certify
+#: Certification steps of the built-ins, cheapest first (``certify``'s registry).
+CERTIFY_STEPS = ("diagonal", "contraction-linf", "lds")
 
-    return _cached(net, "certify", lambda: certify(net))
+
+def _sweep_certify(net: Network) -> Any:
+    """``certify(net)`` without the weighted-ℓ2 contraction LMI that ``"auto"`` adds for small
+    networks with equal τ (an SDP bisection, seconds per network): diagonal refutation, ℓ∞
+    contraction, then LDS (2 × 2 closed form, Metzler, SDP or ascent)."""
+    from ..stability import certify
+    from ..stability.certify import METHODS
+
+    for step in CERTIFY_STEPS[:-1]:
+        cert = METHODS[step](net)
+        if cert is not None:
+            return cert
+    return certify(net, method=CERTIFY_STEPS[-1])
+
+
+def _certificate(net: Network) -> Any:
+    return _cached(net, "certify", lambda: _sweep_certify(net))
 
 
 def _equilibrium(net: Network) -> Any:
@@ -103,7 +119,12 @@ def regime(net: Network) -> str:
 
 
 def certified(net: Network) -> bool:
-    """Whether :func:`eicircuits.certify` proves the network stable (THEORY §3).
+    """Whether a certificate of :func:`eicircuits.certify` proves the network stable (THEORY §3).
+
+    The certificate is the first of: refusal by a diagonal entry ``W_ii ≥ 1``, the ℓ∞
+    contraction with Perron weights, LDS (``method="lds"``). The weighted-ℓ2 contraction LMI
+    that ``certify``'s ``"auto"`` adds for small networks is skipped (too slow per point; it
+    proves nothing more about stability, only a rate).
 
     Examples
     --------

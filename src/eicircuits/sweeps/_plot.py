@@ -1,0 +1,167 @@
+"""Figures of a sweep: a regime map (categorical) or a heat map (numeric) over two parameters.
+
+Dimensions beyond the two plotted ones (e.g. ``seed`` of an ensemble) are reduced: numbers and
+booleans by their mean (a bool becomes the fraction of ``True``), labels by the most frequent
+label. A one-parameter sweep is drawn as a line (numbers) or a strip of labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import ValidationError
+
+__all__ = ["plot_sweep", "REGIME_COLORS"]
+
+#: Colours of the Wilson–Cowan regimes (other labels get colours from ``tab10``).
+REGIME_COLORS = {
+    "lds-stable": "#4c72b0",
+    "isn-stable": "#55a868",
+    "oscillatory": "#dd8452",
+    "bistable": "#8172b3",
+    "runaway": "#c44e52",
+    "": "#dddddd",
+}
+
+
+def _mode(values: np.ndarray, axis: int) -> np.ndarray:
+    moved = np.moveaxis(values, axis, -1)
+    out = np.empty(moved.shape[:-1], dtype=values.dtype)
+    for idx in np.ndindex(*out.shape):
+        labels, counts = np.unique(moved[idx], return_counts=True)
+        out[idx] = labels[np.argmax(counts)]
+    return out
+
+
+def _edges(centres: np.ndarray) -> np.ndarray:
+    c = np.asarray(centres, dtype=float)
+    if c.size == 1:
+        return np.array([c[0] - 0.5, c[0] + 0.5])
+    mid = (c[1:] + c[:-1]) / 2.0
+    return np.concatenate([[2 * c[0] - mid[0]], mid, [2 * c[-1] - mid[-1]]])
+
+
+def _reduce(var: Any, keep: Sequence[str]) -> tuple[Any, str]:
+    extra = [d for d in var.dims if d not in keep]
+    if not extra:
+        return var, ""
+    if var.dtype.kind in "US":
+        ordered = var.transpose(*keep, *extra)
+        values = ordered.values
+        reduced = _mode(values.reshape((*values.shape[:len(keep)], -1)), -1)
+        return ordered.isel({d: 0 for d in extra}, drop=True).copy(data=reduced), \
+            f"most frequent over {', '.join(extra)}"
+    how = "fraction true" if var.dtype.kind == "b" else "mean"
+    return var.astype(float).mean(dim=extra), f"{how} over {', '.join(extra)}"
+
+
+def plot_sweep(ds: Any, var: str | None = None, *, x: str | None = None,
+               y: str | None = None, ax: Any = None) -> tuple[Any, Any, np.ndarray]:
+    """Draw one variable of a sweep over one or two of its parameters.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A result of :func:`~eicircuits.sweeps.sweep` or :func:`~eicircuits.sweeps.open_sweep`.
+    var : str, optional
+        The variable (default: the first analysis).
+    x, y : str, optional
+        The parameters on the axes (default: the first grid parameter on x, the second on y).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    (Figure, Axes, ndarray)
+        The figure, its axes and the values drawn (shape ``(len(y), len(x))`` for a map; label
+        codes into the legend's order for labels).
+
+    Raises
+    ------
+    ValidationError
+        An unknown variable or dimension, or a variable with per-point arrays (select one
+        entry first, e.g. ``ds.isel(neuron=0)``).
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> from eicircuits.sweeps import plot_sweep
+    >>> ds = xr.Dataset({"r": (("a", "b"), np.array([["x", "y"], ["y", "y"]]))},
+    ...                 coords={"a": [0.0, 1.0], "b": [0.0, 1.0]})
+    >>> fig, ax, drawn = plot_sweep(ds)
+    >>> drawn.tolist()  # rows: b, columns: a; codes into ['x', 'y']
+    [[0, 1], [1, 1]]
+    """
+    import matplotlib.pyplot as plt
+
+    names = list(ds.data_vars)
+    if var is None:
+        var = next((n for n in names if n not in ("ok", "error")), None)
+    if var is None or var not in ds.data_vars:
+        raise ValidationError(f"var: {var!r} is not a variable of the sweep; expected one of "
+                              f"{names}")
+    da = ds[var]
+    grid_dims = [d for d in da.dims if d in ds.coords and d != "seed"]
+    extra_dims = [d for d in da.dims if d not in ds.coords]
+    if extra_dims:
+        raise ValidationError(
+            f"var: {var!r} holds an array per point (dims {extra_dims}); select one entry, "
+            f"e.g. ds.isel({extra_dims[0]}=0)"
+        )
+    for name, value in (("x", x), ("y", y)):
+        if value is not None and value not in da.dims:
+            raise ValidationError(f"{name}: {value!r} is not a dimension of {var!r}; "
+                                  f"expected one of {list(da.dims)}")
+    if x is None:
+        x = grid_dims[0] if grid_dims else da.dims[0]
+    others = [d for d in grid_dims if d != x]
+    if y is None and others:
+        y = others[0]
+    keep = [d for d in (y, x) if d is not None]
+    da, note = _reduce(da, keep)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.0, 4.5), constrained_layout=True)
+    else:
+        fig = ax.figure
+    categorical = da.dtype.kind in "US"
+    if categorical:
+        values = da.transpose(*keep).values.astype(str)
+        known = [lab for lab in REGIME_COLORS if lab in set(values.ravel())]
+        labels = known + sorted(set(values.ravel()) - set(known))
+        lookup = {lab: k for k, lab in enumerate(labels)}
+        codes = np.array([lookup[v] for v in values.ravel()], dtype=np.int64)
+        codes = codes.reshape(values.shape)
+        palette = plt.get_cmap("tab10")
+        colors = [REGIME_COLORS.get(lab, palette(k % 10)) for k, lab in enumerate(labels)]
+        from matplotlib.colors import ListedColormap
+        from matplotlib.patches import Patch
+
+        cmap = ListedColormap(colors)
+        drawn = codes
+        if y is None:
+            ax.pcolormesh(_edges(da[x].values), [0.0, 1.0], codes[None, :], cmap=cmap,
+                          vmin=-0.5, vmax=len(labels) - 0.5, shading="flat")
+            ax.set_yticks([])
+        else:
+            ax.pcolormesh(da[x].values, da[y].values, codes, cmap=cmap, vmin=-0.5,
+                          vmax=len(labels) - 0.5, shading="nearest")
+        ax.legend(handles=[Patch(color=c, label=lab or "(failed)")
+                           for c, lab in zip(colors, labels, strict=True)],
+                  loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    else:
+        values = da.transpose(*keep).values.astype(float)
+        drawn = values
+        if y is None:
+            ax.plot(da[x].values, values, marker="o" if values.size < 50 else None)
+            ax.set_ylabel(var)
+        else:
+            mesh = ax.pcolormesh(da[x].values, da[y].values, values, shading="nearest",
+                                 cmap="viridis")
+            fig.colorbar(mesh, ax=ax, label=var)
+    ax.set_xlabel(x)
+    if y is not None:
+        ax.set_ylabel(y)
+    ax.set_title(var + (f" ({note})" if note else ""))
+    return fig, ax, drawn
