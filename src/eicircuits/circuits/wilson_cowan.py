@@ -12,7 +12,10 @@ forms. :func:`wilson_cowan_regime` evaluates them with NumPy broadcasting:
     ``w_EE < 1``: ``W − I`` is LDS, one globally stable equilibrium for every input and ``τ``.
 ``"isn-stable"``
     ``w_EE ≥ 1`` (the E population alone would run away) yet every trajectory is bounded and one
-    stable equilibrium exists: inhibition stabilises the circuit.
+    stable equilibrium exists: inhibition stabilises the circuit. Caveat, found by simulation:
+    with ``u_I < 0`` a stable limit cycle on which the I population is silenced for part of the
+    period can surround the stable focus (about 1 % of random cases with ``u_I < 0``; none seen
+    with ``u_I ≥ 0``); the closed form does not detect it.
 ``"oscillatory"``
     bounded, and no equilibrium is stable (the active state is an unstable focus): a limit
     cycle (Poincaré–Bendixson). With ReLU the cycle is bounded: when E is silenced both rates
