@@ -111,11 +111,11 @@ def _sym_dense(A: FloatArray, p: FloatArray) -> FloatArray:
 
 
 def lds_margin(A: Any, p: ArrayLike, *, tol: float = 1e-10) -> float:
-    """``−λ_max(PA + AᵀP) / 2`` (dense LAPACK, or Lanczos for large sparse ``A``)."""
+    """``−λ_max(PA + AᵀP) / 2`` (LAPACK up to ``n = 1000``, Lanczos above)."""
     A = as_square(A)
     p = np.asarray(p, dtype=float)
     n = A.shape[0]
-    if sp.issparse(A) and n > 2000:
+    if n > 1000:
         op = _sym_matvec(A, p)
         try:
             val = spla.eigsh(op, k=1, which="LA", tol=tol, return_eigenvectors=False,
