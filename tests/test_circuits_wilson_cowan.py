@@ -54,7 +54,7 @@ def _observed(params, starts):
     net = wilson_cowan(**params)
     # long enough for the slowest equilibrium to settle to 1e-6 (transients can be large)
     rates = [abs(e.eigenvalues.real).min() for e in wilson_cowan_equilibria(**params)]
-    t1 = min(3000.0, max([200.0, *(30.0 / r for r in rates if r > 0)]))
+    t1 = min(3000.0, max([120.0, *(30.0 / r for r in rates if r > 0)]))
     outs = [_outcome(net, x0, t1) for x0 in starts]
     kinds = {o[0] for o in outs}
     fixed = [o[1] for o in outs if o[0] == "fixed"]
@@ -70,7 +70,7 @@ def _starts(params, rng):
     tau = np.array([params.get("tau_e", 1.0), params.get("tau_i", 1.0)])
     W = np.array([[params["w_ee"], -params["w_ei"]], [params["w_ie"], -params["w_ii"]]])
     A = (W - np.eye(2)) / tau[:, None]
-    starts = [np.zeros(2), np.array([0.05, 0.05]), *rng.uniform(0, 3, size=(4, 2)),
+    starts = [np.zeros(2), np.array([0.05, 0.05]), *rng.uniform(0, 3, size=(2, 2)),
               np.array([20.0, 1.0])]
     for e in wilson_cowan_equilibria(**params):  # near every equilibrium, off its manifolds
         starts.append(e.x + np.array([0.01, 0.003]))
