@@ -86,7 +86,7 @@ def _block_margin(W_bb: Any, p: FloatArray) -> float:
         A = (W_bb - sp.eye_array(k, format="csr")).tocsr()
         from .lds import lds_margin
 
-        return lds_margin(A, p)
+        return lds_margin(A, p) * float(np.mean(p))  # −λ_max / 2, not scale-free
     A = (W_bb.toarray() if sp.issparse(W_bb) else W_bb) - np.eye(k)
     S = p[:, None] * A
     return -float(np.linalg.eigvalsh(S + S.T)[-1]) / 2

@@ -8,7 +8,7 @@ exact rational arithmetic, so the certificate is a proof), and :meth:`Certificat
 Kinds and what ``verify`` checks (``A = W − I``, ``S = PA + AᵀP``, ``P = diag(weights)``):
 
 ``"lds"``, ``"metzler"``, ``"comparison"``
-    ``weights > 0`` and ``S ≺ 0`` with ``margin ≤ −λ_max(S) / 2`` (exact Sylvester test by
+    ``weights > 0`` and ``S ≺ 0`` with ``margin ≤ −λ_max(S) / (2 mean p)`` (exact Sylvester test by
     Bareiss elimination for ``n ≤ 60``; for ``"metzler"``/``"comparison"`` also the scalable
     test ``Ŝ v < 0`` for ``v = data["v"] > 0``, ``Ŝ`` the comparison matrix of ``S``).
 ``"contraction-linf"``
@@ -121,7 +121,7 @@ class Certificate:
     rate : float or None
         Contraction rate (``"contraction-*"``), in the network's time unit⁻¹.
     margin : float or None
-        LDS margin ``−λ_max(PA + AᵀP) / 2`` with ``max p = 1``.
+        LDS margin ``−λ_max(PA + AᵀP) / (2 mean p)`` (scale-free; weights have ``max p = 1``).
     norm : str or None
         The norm the claim is made in.
     refutation : ndarray or None
@@ -406,14 +406,15 @@ def _check_negative_definite(A: Any, p: FloatArray, claimed: float | None,
         S = p[:, None] * dense
         S = S + S.T
         # Cholesky of −S − 2m'I with m' just below the claimed margin proves S ⪯ −2m'I
-        shift = 0.0 if claimed is None else 2.0 * claimed * (1 - 1e-6)
+        mp = float(np.mean(p))
+        shift = 0.0 if claimed is None else 2.0 * mp * claimed * (1 - 1e-6)
         try:
             np.linalg.cholesky(-S - shift * np.eye(n))
             chol = True
         except np.linalg.LinAlgError:
             chol = False
         if n <= 1000:
-            m = -float(np.linalg.eigvalsh(S)[-1]) / 2
+            m = -float(np.linalg.eigvalsh(S)[-1]) / (2 * mp)
             how = "Cholesky + eigvalsh"
         else:
             m = lds_margin(A, p)
@@ -421,7 +422,7 @@ def _check_negative_definite(A: Any, p: FloatArray, claimed: float | None,
         if chol and claimed is not None:
             ok = m > 0
             return Verification(ok, False, how,
-                                f"P(W − I) + (W − I)ᵀP ⪯ −2·{claimed * (1 - 1e-6):.6g}·I "
+                                f"P(W − I) + (W − I)ᵀP ⪯ −2·mean(p)·{claimed * (1 - 1e-6):.6g}·I "
                                 f"(recomputed margin {m:.6g}; {how})" if ok else
                                 "inconsistent margin")
         if not chol and claimed is not None and m > 0:

@@ -16,7 +16,8 @@ Strategies, cheapest first (``method="auto"``):
     with eigenpairs from LAPACK (``n ≤ 600``) or Lanczos (ARPACK).
 
 Weights are returned normalised to ``max p = 1``, rounded to 30-bit dyadic rationals (so exact
-verification is cheap), with ``margin = −λ_max(PA + AᵀP) / 2``.
+verification is cheap), with the scale-free ``margin = −λ_max(PA + AᵀP) / (2 mean p)``: the
+quantity the SDP and the ascent maximise.
 
 Examples
 --------
@@ -70,7 +71,8 @@ class LDSResult:
     p : ndarray or None
         Diagonal weights, ``max p = 1``.
     margin : float or None
-        ``−λ_max(PA + AᵀP) / 2`` for the returned ``p`` (negative when not a certificate).
+        ``−λ_max(PA + AᵀP) / (2 mean p)`` for the returned ``p`` (negative when not a
+        certificate).
     refutation : ndarray or None
         Factor ``V`` with ``X = VVᵀ ⪰ 0``, ``diag(AX) ≥ 0``.
     method : str
@@ -111,7 +113,7 @@ def _sym_dense(A: FloatArray, p: FloatArray) -> FloatArray:
 
 
 def lds_margin(A: Any, p: ArrayLike, *, tol: float = 1e-10) -> float:
-    """``−λ_max(PA + AᵀP) / 2`` (LAPACK up to ``n = 1000``, Lanczos above)."""
+    """``−λ_max(PA + AᵀP) / (2 mean p)`` (LAPACK up to ``n = 1000``, Lanczos above)."""
     A = as_square(A)
     p = np.asarray(p, dtype=float)
     n = A.shape[0]
@@ -122,9 +124,10 @@ def lds_margin(A: Any, p: ArrayLike, *, tol: float = 1e-10) -> float:
                              maxiter=max(2000, 10 * n), v0=np.ones(n))
         except spla.ArpackNoConvergence as exc:
             raise SolverError(f"lds_margin: Lanczos did not converge for n = {n}") from exc
-        return -float(val[0]) / 2
+        return -float(val[0]) / (2 * float(np.mean(p)))
     dense = A.toarray() if sp.issparse(A) else A
-    return -float(np.linalg.eigvalsh(_sym_dense(dense, p))[-1]) / 2
+    lam = float(np.linalg.eigvalsh(_sym_dense(dense, p))[-1])
+    return -lam / (2 * float(np.mean(p)))
 
 
 def _cvxpy_solve(prob: Any, solver: str | None) -> str:

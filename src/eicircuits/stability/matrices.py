@@ -142,7 +142,7 @@ def log_norm(A: Any, p: float | str = 2, weights: ArrayLike | None = None) -> fl
     Norms: ``‖x‖_{1,η} = Σ η_i |x_i|``, ``‖x‖_{∞,η} = max |x_i| / η_i`` (``weights = η > 0``),
     ``‖x‖_{2,P} = √(xᵀ P x)`` (``weights`` a positive vector, read as ``diag``, or a
     positive-definite matrix). Then ``μ_{∞,η}(A) = max_i (a_ii + Σ_{j≠i} |a_ij| η_j / η_i)``,
-    ``μ_{1,η}(A) = μ_{∞,1/η}(Aᵀ)`` and ``μ_{2,P}(A) = λ_max(P^{-½} (PA + AᵀP) P^{-½}) / 2``.
+    ``μ_{1,η}(A) = μ_{∞,η}(Aᵀ)`` and ``μ_{2,P}(A) = λ_max(P^{-½} (PA + AᵀP) P^{-½}) / 2``.
 
     Raises
     ------
