@@ -33,6 +33,8 @@ class SpecBuilder:
     def __init__(self, spec: CircuitSpec) -> None:
         self.spec = spec
         self.__qualname__ = f"spec[{spec.builder or 'network'}]"
+        #: The builder function behind the spec (lets analyses with a vectorised path see it).
+        self.sweep_target = None if spec.builder is None else spec.builder_function()
         takes_rng = False
         if spec.builder is not None:
             try:

@@ -78,8 +78,9 @@ class _Context:
     def seed_sequence(self, flat: int, *extra: int) -> np.random.SeedSequence:
         return np.random.SeedSequence(self.entropy, spawn_key=(*self.spawn_key, flat, *extra))
 
-    def evaluate(self, idx: tuple[int, ...]) -> dict[str, Any]:
-        """The raw outputs of every analysis at grid point ``idx``."""
+    def evaluate(self, idx: tuple[int, ...],
+                 skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """The raw outputs of every analysis (but those in ``skip``) at grid point ``idx``."""
         flat = int(np.ravel_multi_index(idx, self.shape))
         kwargs = dict(self.params)
         for k, values in enumerate(self.coords):
@@ -94,6 +95,8 @@ class _Context:
             )
         out: dict[str, Any] = {}
         for k, (name, fn) in enumerate(self.analyses.items()):
+            if name in skip:
+                continue
             if self.analysis_rng[k]:
                 out[name] = fn(net, rng=np.random.default_rng(self.seed_sequence(flat, k)))
             else:
@@ -103,7 +106,40 @@ class _Context:
     def converted(self, idx: tuple[int, ...], raw: Mapping[str, Any]) -> dict[str, Any]:
         assert self.specs is not None
         where = self.where(idx)
-        return {name: self.specs[name].convert(name, raw[name], where) for name in self.analyses}
+        return {name: self.specs[name].convert(name, value, where) for name, value in raw.items()}
+
+    def vectorized_chunk(self, sel: tuple[slice, ...]) -> dict[str, np.ndarray]:
+        """Outputs of the analyses that have a vectorised path for this builder, whole chunk.
+
+        An analysis ``fn`` with an attribute ``fn.vectorized(builder, kwargs)`` may return the
+        outputs for broadcast keyword arrays at once (or ``None``: not applicable); any failure
+        falls back to the per-point path, so results and errors are the same.
+        """
+        assert self.specs is not None
+        if len(self.dims) > len(self.coords) or self.builder_rng:
+            return {}
+        cshape = tuple(s.stop - s.start for s in sel)
+        kwargs = dict(self.params)
+        axes = np.meshgrid(*(values[s] for values, s in zip(self.coords, sel, strict=True)),
+                           indexing="ij")
+        kwargs.update(zip(self.dims, axes, strict=True))
+        out = {}
+        for k, (name, fn) in enumerate(self.analyses.items()):
+            vec = getattr(fn, "vectorized", None)
+            spec = self.specs[name]
+            if vec is None or self.analysis_rng[k] or spec.shape:
+                continue
+            try:
+                values = vec(self.builder, kwargs)
+            except Exception:
+                continue
+            if values is None:
+                continue
+            values = np.asarray(values)
+            if values.shape != cshape or (spec.kind == "U") != (values.dtype.kind == "U"):
+                continue
+            out[name] = values.astype(spec.dtype)
+        return out
 
 
 def _failure(exc: BaseException) -> str:
@@ -121,14 +157,25 @@ def _run_chunk(ctx: _Context, index: tuple[int, ...],
     arrays = {name: np.full(cshape + spec.shape, spec.fill, dtype=spec.dtype)
               for name, spec in specs.items()}
     with limit:
+        whole = ctx.vectorized_chunk(sel)
+        for name, values in whole.items():
+            arrays[name][...] = values
+        skip = frozenset(whole)
+        per_point = len(skip) < len(ctx.analyses)
         for local in np.ndindex(*cshape):
+            if not per_point:
+                if ctx.record:
+                    arrays["ok"][local] = True
+                continue
             idx = tuple(s.start + i for s, i in zip(sel, local, strict=True))
             flat = int(np.ravel_multi_index(idx, ctx.shape))
             if flat in precomputed:
                 ok, values = precomputed[flat]
+                if ok:
+                    values = {k: v for k, v in values.items() if k not in skip}
             else:
                 try:
-                    values = ctx.converted(idx, ctx.evaluate(idx))
+                    values = ctx.converted(idx, ctx.evaluate(idx, skip))
                     ok = True
                 except Exception as exc:
                     if not ctx.record:
