@@ -41,6 +41,8 @@ def matvec_add(x, out, u, mat):
                 s += Wd[i, j] * x[j]
             out[i] = s + u[i]
     else:
+        # indptr and indices come as unsigned views: numba then skips its negative-index
+        # wraparound branch, which otherwise makes this gather loop 2-3x slower
         for i in range(n):
             s = 0.0
             for p in range(indptr[i], indptr[i + 1]):
