@@ -52,45 +52,38 @@ class _Weights:
     cycle: list[int] | None  # offending cycle (closing edge first)
 
 
-def _offdiag_entries(W: Any) -> tuple[NDArray[np.intp], NDArray[np.intp], FloatArray]:
-    if sp.issparse(W):
-        C = sp.coo_array(W)
-        r, c, v = C.row.astype(np.intp), C.col.astype(np.intp), C.data.astype(float)
-    else:
-        r, c = np.nonzero(W)
-        v = np.asarray(W)[r, c].astype(float)
-    keep = (r != c) & (v != 0)
-    return r[keep], c[keep], v[keep]
+def _offdiag_csr(W: Any) -> sp.csr_array:
+    """The off-diagonal part of ``W`` as canonical CSR (sorted indices, no stored zeros)."""
+    C = sp.coo_array(W)
+    keep = (C.row != C.col) & (C.data != 0)
+    A = sp.csr_array((C.data[keep].astype(float), (C.row[keep], C.col[keep])), shape=C.shape)
+    A.sum_duplicates()
+    A.eliminate_zeros()
+    A.sort_indices()
+    return A
 
 
 def symmetrizing_weights(W: Any, *, rtol: float = 1e-10) -> _Weights:
     """Find ``d > 0`` with ``d_i W_ij = d_j W_ji`` (``i ≠ j``), or the pair / cycle that forbids it.
 
-    Works on dense or sparse ``W`` in ``O(nnz log nnz)``.
+    Works on dense or sparse ``W`` with sparse operations only (``O(nnz)`` apart from the
+    transposition), so it scales to large sparse networks.
     """
     n = int(W.shape[0])
-    r, c, v = _offdiag_entries(W)
-    keys = r.astype(np.int64) * n + c
-    order = np.argsort(keys)
-    keys, r, c, v = keys[order], r[order], c[order], v[order]
-
-    def lookup(i: NDArray[np.intp], j: NDArray[np.intp]) -> FloatArray:
-        k = i.astype(np.int64) * n + j
-        pos = np.minimum(np.searchsorted(keys, k), max(keys.size - 1, 0))
-        found = keys.size > 0
-        out = np.zeros(k.shape)
-        if found:
-            hit = keys[pos] == k
-            out[hit] = v[pos[hit]]
-        return out
-
-    v_back = lookup(c, r)
-    bad = np.flatnonzero(np.sign(v) != np.sign(v_back))
-    graph = sp.csr_array((np.ones(r.size), (r, c)), shape=(n, n))
-    n_comp, labels = csgraph.connected_components(graph, directed=False)
-    if bad.size:
-        k = int(bad[0])
-        return _Weights(None, n_comp, (int(r[k]), int(c[k])), None)
+    A = _offdiag_csr(W)
+    AT = _offdiag_csr(A.T)
+    n_comp, labels = csgraph.connected_components(A, directed=False)
+    # Zero together or one sign: sign(W_ij) = sign(W_ji) for every pair.
+    S = (A.sign() - AT.sign()).tocsr()
+    S.eliminate_zeros()
+    if S.nnz:
+        S.sort_indices()
+        i = int(np.searchsorted(S.indptr, 0, side="right") - 1)
+        return _Weights(None, n_comp, (i, int(S.indices[0])), None)
+    # Same pattern, canonical storage: A.data[k] = W_ij and AT.data[k] = W_ji are aligned.
+    r = np.repeat(np.arange(n, dtype=np.intp), np.diff(A.indptr))
+    c = A.indices.astype(np.intp)
+    v, v_back = A.data, AT.data
     # Spanning forest: a virtual root n linked to the first neuron of every component.
     firsts = np.unique(labels, return_index=True)[1].astype(np.intp)
     rows = np.concatenate([r, np.full(firsts.size, n), firsts])
@@ -99,13 +92,14 @@ def symmetrizing_weights(W: Any, *, rtol: float = 1e-10) -> _Weights:
     bfs, pred = csgraph.breadth_first_order(aug, n, directed=True, return_predecessors=True)
     bfs = bfs[1:]
     parent = pred[bfs]
-    d = np.ones(n)
     is_child = parent != n
     ratio = np.ones(bfs.size)
-    ratio[is_child] = lookup(parent[is_child], bfs[is_child]) / lookup(
-        bfs[is_child], parent[is_child]
-    )
-    for j, p, q in zip(bfs, parent, ratio, strict=True):
+    # Tree edges p → j: W_pj / W_jp, looked up in the (row-major sorted) entry keys.
+    keys = r.astype(np.int64) * n + c
+    pos = np.searchsorted(keys, parent[is_child].astype(np.int64) * n + bfs[is_child])
+    ratio[is_child] = v[pos] / v_back[pos]
+    d = np.ones(n)
+    for j, p, q in zip(bfs.tolist(), parent.tolist(), ratio.tolist(), strict=True):
         if p != n:
             d[j] = d[p] * q
     lhs, rhs = d[r] * v, d[c] * v_back
@@ -233,7 +227,7 @@ def find_potential(net: Network, *, rtol: float = 1e-10) -> PotentialResult:
     if res.pair is not None:
         i, j = res.pair
         wij, wji = float(net.W[i, j]), float(net.W[j, i])
-        why = "one of them is zero" if wji == 0 else "they have opposite signs"
+        why = "one of them is zero" if wij == 0 or wji == 0 else "they have opposite signs"
         dale = ""
         types = net.cell_types
         if types is not None and types[i] != types[j]:
