@@ -7,8 +7,9 @@
    Baseline: a plain Python loop in this process.
    With ``--networks`` below 10⁴ the 10⁴ time is extrapolated linearly (said in the table).
 2. Wilson–Cowan regime map, 10⁶ points (1000 × 1000): the vectorised closed form
-   (``wilson_cowan_regime`` on the whole grid, NumPy; and chunked through ``dask.array``)
-   against per-point evaluation (``sweep`` with the ``regime`` analysis, and a plain loop), the
+   (``wilson_cowan_regime`` on the whole grid, NumPy; chunked through ``dask.array``; and
+   ``sweep``'s built-in ``regime``, which takes the vectorised path per chunk) against per-point
+   evaluation (``sweep`` with the ``regime`` analysis, and a plain loop), the
    latter timed on a subsample and extrapolated to 10⁶ points (said in the table).
 
 Usage::
@@ -113,6 +114,21 @@ def regime_map(subsample: int) -> list[tuple[str, float, str]]:
     rows.append(("vectorised, dask.array 4 chunks, 2 threads", t_dask,
                  f"ratio {t_dask / t_vec:.2f}; equal: {np.array_equal(labels, labels_dask)}"))
 
+    t_sw, ds_full = _timed(sweep, wilson_cowan, {"w_ee": w_ee, "w_ei": w_ei}, ["regime"],
+                           params=WC, chunks={"w_ee": 50, "w_ei": 1000}, num_workers=2,
+                           progress=False)
+    rows.append(("sweep, regime built-in (vectorised per chunk), 20 chunks", t_sw,
+                 f"ratio {t_sw / t_vec:.2f}; equal: "
+                 f"{np.array_equal(ds_full['regime'].values, labels)}"))
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t_st, _ = _timed(sweep, wilson_cowan, {"w_ee": w_ee, "w_ei": w_ei}, ["regime"],
+                         params=WC, chunks={"w_ee": 50, "w_ei": 1000}, num_workers=2,
+                         progress=False, store=os.path.join(tmp, "map.zarr"))
+    rows.append(("same, written to a Zarr store and read back", t_st,
+                 f"ratio {t_st / t_vec:.2f}"))
+
     # per point, on a subsample (rows spread over the grid), extrapolated to 10^6
     cols = 100
     nrows = max(1, subsample // cols)
@@ -123,9 +139,12 @@ def regime_map(subsample: int) -> list[tuple[str, float, str]]:
     def loop():
         return np.array([[regime(wilson_cowan(x, y, **WC)) for y in sub_ei] for x in sub_ee])
 
+    def per_point(net):  # hides the vectorised path: one network and one closed form per point
+        return regime(net)
+
     t_loop, lab_loop = _timed(loop)
-    t_sweep, ds = _timed(sweep, wilson_cowan, {"w_ee": sub_ee, "w_ei": sub_ei}, ["regime"],
-                         params=WC, num_workers=2, progress=False)
+    t_sweep, ds = _timed(sweep, wilson_cowan, {"w_ee": sub_ee, "w_ei": sub_ei},
+                         {"regime": per_point}, params=WC, num_workers=2, progress=False)
     exact = wilson_cowan_regime(*np.meshgrid(sub_ee, sub_ei, indexing="ij"), **WC)
     same = np.array_equal(lab_loop, exact) and np.array_equal(ds["regime"].values, exact)
     scale = 1e6 / k

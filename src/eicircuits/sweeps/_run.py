@@ -30,6 +30,7 @@ from ._analyses import OutputSpec, accepts_rng, resolve_analyses
 from ._grid import normalize_chunks, parse_grid
 from ._store import (
     FORMAT,
+    _fixed_width,
     check_compatible,
     chunk_slices,
     create_store,
@@ -138,7 +139,7 @@ class _Context:
             values = np.asarray(values)
             if values.shape != cshape or (spec.kind == "U") != (values.dtype.kind == "U"):
                 continue
-            out[name] = values.astype(spec.dtype)
+            out[name] = values if spec.kind == "U" else values.astype(spec.dtype)
         return out
 
 
@@ -158,8 +159,7 @@ def _run_chunk(ctx: _Context, index: tuple[int, ...],
               for name, spec in specs.items()}
     with limit:
         whole = ctx.vectorized_chunk(sel)
-        for name, values in whole.items():
-            arrays[name][...] = values
+        arrays.update(whole)
         skip = frozenset(whole)
         per_point = len(skip) < len(ctx.analyses)
         for local in np.ndindex(*cshape):
@@ -192,7 +192,8 @@ def _run_chunk(ctx: _Context, index: tuple[int, ...],
     if ctx.store is not None:
         write_chunk(ctx.store, index, ctx.chunks, ctx.shape, arrays)
         return index, None
-    return index, arrays
+    return index, {name: _fixed_width(values) if specs[name].kind == "U" else values
+                   for name, values in arrays.items()}
 
 
 def _blas_limit() -> Any:
@@ -587,20 +588,22 @@ def _assemble(ctx: _Context, coords: Mapping[str, np.ndarray],
               attrs: Mapping[str, Any]) -> Any:
     import xarray as xr
 
-    from ._store import _fixed_width
-
     assert ctx.specs is not None
     specs = {**ctx.specs, **(_RECORD_SPECS if ctx.record else {})}
-    data = {name: np.full(ctx.shape + spec.shape, spec.fill, dtype=spec.dtype)
-            for name, spec in specs.items()}
+    data = {}
+    for name, spec in specs.items():
+        dtype = spec.dtype
+        if spec.kind == "U":  # fixed width: the widest string of any chunk
+            width = max([1, *(a[name].dtype.itemsize // 4 for a in results.values())])
+            dtype = np.dtype(f"<U{width}")
+        data[name] = np.full(ctx.shape + spec.shape, spec.fill, dtype=dtype)
     for index, arrays in results.items():
         sel = chunk_slices(index, ctx.chunks, ctx.shape)
         for name, values in arrays.items():
             data[name][sel] = values
     variables = {}
     for name, spec in specs.items():
-        values = _fixed_width(data[name]) if spec.kind == "U" else data[name]
-        variables[name] = xr.Variable((*ctx.dims, *spec.dims), values,
+        variables[name] = xr.Variable((*ctx.dims, *spec.dims), data[name],
                                       attrs={"analysis": name})
     ds = xr.Dataset(variables, coords={d: coords[d] for d in ctx.dims},
                     attrs={**attrs, "complete": True})

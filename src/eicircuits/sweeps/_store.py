@@ -180,9 +180,14 @@ def read_done(path: str | os.PathLike[str]) -> np.ndarray:
 
 
 def _fixed_width(values: np.ndarray) -> np.ndarray:
-    if values.dtype.kind in "OT" or values.dtype.kind == "U":
-        flat = [str(v) for v in values.ravel().tolist()]
-        return np.array(flat, dtype=str).reshape(values.shape) if flat else values.astype(str)
+    """Strings (object or NumPy ``StringDType``) as fixed-width ``<U…`` (at least ``<U1``)."""
+    if values.dtype.kind == "U":
+        return values
+    if values.dtype.kind == "O":
+        return values.astype(str) if values.size else values.astype("<U1")
+    if values.dtype.kind == "T":
+        width = int(np.strings.str_len(values).max()) if values.size else 1
+        return values.astype(f"<U{max(width, 1)}")
     return values
 
 
