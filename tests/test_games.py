@@ -401,3 +401,12 @@ def test_report_section_table_and_json() -> None:
     assert sec.data["decomposition"]["saddle_exact"] is True  # 2 neurons: a tree, reciprocal
     assert "NOT a Nash equilibrium" in sec.text and "Concave players" in sec.text
     assert sec.data["neurons"][1]["best_response"] == pytest.approx(5 / 14, abs=1e-15)
+
+
+def test_report_section_without_an_equilibrium() -> None:
+    from eicircuits.games import report_section
+
+    sec = report_section(Network(W=np.zeros((2, 2))), [np.nan, np.nan])
+    assert sec.data == {"evaluated": False} and "not evaluated" in sec.text
+    with pytest.raises(ValidationError, match=r"x: expected shape \(2,\)"):
+        report_section(Network(W=np.zeros((2, 2))), [0.0])

@@ -241,6 +241,23 @@ def test_hopfield_energy_never_increases_along_voltage_trajectories(act, weighte
         np.testing.assert_allclose(fd, want, rtol=1e-5, atol=1e-8)
 
 
+def test_voltage_energy_is_hopfields_formula() -> None:
+    # Hopfield (1984): H(v) = −½ VᵀWV − uᵀV + Σ ∫_0^{V_i} φ⁻¹(s) ds with V = Φ(v); the integral
+    # by quadrature, independent of the closed-form g.
+    from scipy.integrate import quad
+
+    rng = np.random.default_rng(41)
+    W = sym_matrix(rng, 3)
+    net = Network(W=W, u=rng.normal(size=3), activation=Tanh())
+    res = game(net).potential()
+    for _ in range(3):
+        v = rng.normal(0, 1.5, 3)
+        V = np.tanh(v)
+        integral = sum(quad(np.arctanh, 0.0, Vi, epsabs=1e-13)[0] for Vi in V)
+        H = -0.5 * V @ W @ V - net.u @ V + integral
+        np.testing.assert_allclose(res.voltage_value(v), H, rtol=1e-10, atol=1e-12)
+
+
 # ---------------------------------------------------------------- decomposition
 def reciprocal_ei(rng: np.random.Generator, n_e: int = 3, n_i: int = 2) -> tuple[Network, np.ndarray]:
     """An E–I network with P_E W_EE, P_I W_II symmetric and P_E |W_EI| = W_IEᵀ P_I."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 from numpy.typing import ArrayLike
 
 from .._report import Section
@@ -64,6 +65,10 @@ def report_section(net: Network, x: ArrayLike, *, tol: float = 1e-9) -> Section:
     ('The game', True)
     """
     gm = NeuronGame(net)
+    arr = np.asarray(x, dtype=float)
+    if arr.shape == (net.n,) and not np.all(np.isfinite(arr)):
+        return Section("The game", "The state has non-finite rates (no equilibrium was found), "
+                       "so the game was not evaluated.", {"evaluated": False})
     x = check_state(x, net.n)
     rows = neuron_table(net, x)
     gap = gm.nash_gap(x)
@@ -98,6 +103,7 @@ def report_section(net: Network, x: ArrayLike, *, tol: float = 1e-9) -> Section:
     lines.append(f"Potential: {'yes, ' + label[pot.kind] if pot.exists and pot.kind else 'none'}"
                  f" -- {pot.reason}.")
     data: dict[str, Any] = {
+        "evaluated": True,
         "neurons": rows,
         "nash_gap": _num(gap),
         "is_nash": nash,
