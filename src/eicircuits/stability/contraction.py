@@ -26,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from .._threads import blas_threads
 from ..errors import SolverError, ValidationError
 from ..network import Network
 from .certificate import l2_lmi, linf_rate
@@ -67,7 +68,7 @@ def linf_weights(net: Network) -> tuple[FloatArray | None, float]:
     return best
 
 
-def l2_contraction(net: Network, *, solver: str | None = None, tol: float = 1e-3,
+def l2_contraction(net: Network, *, solver: str | None = None, tol: float = 1e-2,
                    c_min: float = 1e-3) -> tuple[FloatArray, FloatArray, float] | None:
     """Largest ``c`` (to ``tol``) with a weighted-ℓ2 contraction LMI certificate; τ equal.
 
@@ -122,6 +123,12 @@ def l2_contraction(net: Network, *, solver: str | None = None, tol: float = 1e-3
             return None
         return Pv, qv
 
+    with blas_threads(1 if n <= 200 else None):
+        return _bisect(feasible, c_min, tol)
+
+
+def _bisect(feasible: Any, c_min: float, tol: float
+            ) -> tuple[FloatArray, FloatArray, float] | None:
     best = feasible(c_min)
     if best is None:
         return None

@@ -6,14 +6,15 @@ Strategies, cheapest first (``method="auto"``):
     the closed form of Fact 5;
 ``"metzler"``
     Metzler ``A``: two linear solves ``Av = −1``, ``Aᵀw = −1`` give ``p = w / v`` (Fact 4);
+``"ascent"``
+    a two-constant E/I scaling ``p = (1 on E, s on I)`` as a start,
+    then L-BFGS on the log-weights of a log-sum-exp smoothing of ``λ_max(PA + AᵀP) / mean(p)``
+    with eigenpairs from LAPACK (``n ≤ 600``) or Lanczos (ARPACK);
 ``"sdp"``
     the semidefinite program ``max t`` s.t. ``PA + AᵀP ⪯ −tI``, ``Σ p = n`` on ``A / ‖A‖``
     through cvxpy (CVXOPT by default: fastest in our measurements, see
-    ``benchmarks/bench_certify.py``); its optimum ``t* ≤ 0`` yields a refutation;
-``"ascent"``
-    for large or sparse ``A``: a two-constant E/I scaling ``p = (1 on E, s on I)`` as a start,
-    then L-BFGS on the log-weights of a log-sum-exp smoothing of ``λ_max(PA + AᵀP) / mean(p)``
-    with eigenpairs from LAPACK (``n ≤ 600``) or Lanczos (ARPACK).
+    ``benchmarks/bench_certify.py``); its optimum ``t* ≤ 0`` yields a refutation (the
+    dual). Last in ``"auto"``: only when the ascent found no certificate.
 
 Weights are returned normalised to ``max p = 1``, rounded to 30-bit dyadic rationals (so exact
 verification is cheap), with the scale-free ``margin = −λ_max(PA + AᵀP) / (2 mean p)``: the
@@ -42,6 +43,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike, NDArray
 
+from .._threads import blas_threads
 from ..errors import SolverError, ValidationError
 from .matrices import as_square, comparison_vectors, is_metzler, lds_2x2, perron_vector
 from .refute import refute_diagonal, refute_eigen, refute_sdp, round_factor, verify_refutation
@@ -50,7 +52,7 @@ __all__ = ["LDSResult", "lds", "lds_margin", "round_weights", "SDP_LIMIT", "DEFA
 
 FloatArray = NDArray[np.float64]
 
-#: ``method="auto"`` uses the SDP up to this size and the ascent above it.
+#: ``method="auto"`` falls back to the SDP (certificate or refutation) up to this size.
 SDP_LIMIT = 80
 #: Preferred cvxpy solver (measured fastest and most reliable for this SDP), then fallbacks.
 DEFAULT_SOLVER = "CVXOPT"
@@ -372,8 +374,9 @@ def lds(A: Any, *, method: str = "auto", cell_types: Any = None, solver: str | N
     A : array_like or sparse matrix, shape (n, n)
         For a network, ``A = W − I`` (``τ`` does not matter: THEORY §3 Fact 2).
     method : {"auto", "2x2", "metzler", "sdp", "ascent"}
-        Strategy (module docstring). ``"auto"``: 2 × 2 closed form, Metzler solves, the SDP up
-        to ``n = SDP_LIMIT`` and the ascent above.
+        Strategy (module docstring). ``"auto"``: 2 × 2 closed form, Metzler solves, the ascent,
+        and when it finds no certificate the SDP (up to ``n = SDP_LIMIT``) for a certificate or
+        a refutation.
     cell_types : sequence of "E"/"I", optional
         Used by the ascent's two-constant E/I starting point.
     solver : str, optional
@@ -411,10 +414,14 @@ def lds(A: Any, *, method: str = "auto", cell_types: Any = None, solver: str | N
             method = "2x2"
         elif is_metzler(A):
             method = "metzler"
-        elif n <= SDP_LIMIT:
-            method = "sdp"
         else:
-            method = "ascent"
+            # the ascent first (cheap, matches the SDP optimum in our tests); the SDP last, for a
+            # certificate the ascent missed or a refutation (its dual), up to SDP_LIMIT
+            res = lds(A, method="ascent", cell_types=cell_types, optimize=optimize,
+                      max_iter=max_iter, time_limit=time_limit)
+            if res.is_lds is None and n <= SDP_LIMIT:
+                res = lds(A, method="sdp", solver=solver)
+            return dataclasses.replace(res, seconds=time.perf_counter() - t0)
     dense = A.toarray() if (sp.issparse(A) and method in ("2x2", "sdp")) else A
     if method == "2x2":
         if n != 2:
@@ -429,7 +436,8 @@ def lds(A: Any, *, method: str = "auto", cell_types: Any = None, solver: str | N
             res = LDSResult(False, None, None, d, "diagonal",
                             f"A[{i}, {i}] = {dense[i, i]:.6g} ≥ 0: not LDS")
         else:
-            res = _lds_sdp(dense, solver)
+            with blas_threads(1 if n <= 200 else None):
+                res = _lds_sdp(dense, solver)
     else:
         d = refute_diagonal(A)
         if d is not None:
@@ -440,6 +448,9 @@ def lds(A: Any, *, method: str = "auto", cell_types: Any = None, solver: str | N
             e_mask = None
             if cell_types is not None:
                 e_mask = np.array([str(t).upper() == "E" for t in cell_types])
-            res = _lds_ascent(A, e_mask=e_mask, optimize=optimize, max_iter=max_iter,
-                              time_limit=time_limit)
+            # many small dense eigendecompositions: one BLAS thread is much faster (and far
+            # faster on a busy machine) than a thread pool synchronising on every call
+            with blas_threads(1 if n <= _DENSE_EIG_LIMIT else None):
+                res = _lds_ascent(A, e_mask=e_mask, optimize=optimize, max_iter=max_iter,
+                                  time_limit=time_limit)
     return dataclasses.replace(res, seconds=time.perf_counter() - t0)
