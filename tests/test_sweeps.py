@@ -356,3 +356,17 @@ def test_progress_bar_is_shown_on_request(capsys):
     assert "sweep" in capsys.readouterr().err
     sweep(pair, {"w_ee": [0.0, 1.0], "w_ei": [1.0]}, {"a": abscissa}, progress=False)
     assert capsys.readouterr().err == ""
+
+
+@given(st.integers(1, 6), st.integers(1, 5), st.integers(1, 7), st.integers(1, 6),
+       st.sampled_from(["sync", "threads"]))
+def test_any_chunking_equals_the_loop(n_a, n_b, c_a, c_b, scheduler):
+    grid = {"w_ee": np.linspace(0.0, 2.0, n_a), "w_ei": np.linspace(0.5, 3.0, n_b)}
+    ds = sweep(pair, grid, {"a": abscissa, "l": label, "d": diag},
+               chunks={"w_ee": c_a, "w_ei": c_b}, scheduler=scheduler, progress=False)
+    for i, a in enumerate(grid["w_ee"]):
+        for j, b in enumerate(grid["w_ei"]):
+            net = pair(float(a), float(b))
+            assert ds["a"].values[i, j] == abscissa(net)
+            assert ds["l"].values[i, j] == label(net)
+            np.testing.assert_array_equal(ds["d"].values[i, j], diag(net))

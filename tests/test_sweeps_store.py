@@ -205,3 +205,27 @@ def test_distributed_run_writes_the_same_store(tmp_path):
                    chunks={"n": 1, "seed": 1}, progress=False)
     np.testing.assert_array_equal(ds["a"].values, ref["a"].values)
     assert read_done(tmp_path / "d.zarr").shape == (3, 3)
+
+
+def test_changed_fixed_parameters_or_builder_are_refused(tmp_path):
+    store = tmp_path / "p.zarr"
+
+    def pair_u(w_ee: float, w_ei: float, u_e: float = 0.0) -> Network:
+        return Network(W=[[w_ee, -w_ei], [1.0, -0.5]], u=[u_e, 0.0], cell_types="EI")
+
+    sweep(pair_u, GRID, {"a": abscissa}, params={"u_e": 1.0}, store=store, progress=False)
+    with pytest.raises(ValidationError, match=r"the fixed builder parameters differ: "
+                                              r"\{'u_e': 1.0\} there, \{'u_e': 2.0\} here"):
+        sweep(pair_u, GRID, {"a": abscissa}, params={"u_e": 2.0}, store=store, progress=False)
+    with pytest.raises(ValidationError, match="the builder differ"):
+        sweep(pair, GRID, {"a": abscissa}, store=store, progress=False)
+
+
+def test_open_sweep_lazily(tmp_path):
+    store = tmp_path / "lazy.zarr"
+    sweep(pair, GRID, {"a": abscissa, "l": label}, chunks=CHUNKS, store=store, progress=False)
+    lazy = open_sweep(store, load=False)
+    assert lazy["a"].chunks is not None  # Dask-backed
+    eager = open_sweep(store)
+    np.testing.assert_array_equal(lazy["a"].values, eager["a"].values)
+    assert [str(v) for v in lazy["l"].values.ravel()] == eager["l"].values.ravel().tolist()
