@@ -351,10 +351,6 @@ class NeuronGame:
         e = self.energies(x)
         return bool(np.all(r <= tol * (1.0 + np.abs(np.where(np.isfinite(e), e, 0.0)))))
 
-    def best_response_map(self) -> Any:
-        """``x ↦ BR(x)`` as a plain function (for fixed-point solvers and plots)."""
-        return self.best_response
-
     # ------------------------------------------------------------------ structure
     def potential(self, *, rtol: float = 1e-10) -> PotentialResult:
         """Whether the game has an exact or weighted potential (see :func:`find_potential`)."""
