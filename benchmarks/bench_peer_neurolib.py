@@ -61,12 +61,14 @@ m.params["sigma_ou"] = 0.0
 m.params["K_gl"] = float(d["K_gl"])
 m.params["exc_init"] = d["exc0"].reshape(-1, 1)
 m.params["inh_init"] = d["inh0"].reshape(-1, 1)
-times = []
+times, cpu = [], []
 for _ in range(repeat + 1):
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     m.run()
     times.append(time.perf_counter() - t)
-print(json.dumps({"cold": times[0], "warm": min(times[1:]), "shape": list(m.exc.shape),
+    cpu.append(time.process_time() - c)
+print(json.dumps({"cold": times[0], "warm": min(times[1:]), "cpu": min(cpu[1:]),
+                  "shape": list(m.exc.shape),
                   "exc_final": m.exc[:, -1].tolist()}))
 """
 
@@ -87,13 +89,14 @@ def wilson_cowan_network(C: np.ndarray) -> Network:
     return Network(W=W, tau=tau, u=u, activation=Logistic(), cell_types="E" * n + "I" * n)
 
 
-def run_ours(net: Network, x0: np.ndarray, backend: str, threads: int | str | None) -> float:
-    t = time.perf_counter()
+def run_ours(net: Network, x0: np.ndarray, backend: str,
+             threads: int | str | None) -> tuple[float, float]:
+    t, c = time.perf_counter(), time.process_time()
     traj = simulate(net, x0, (0.0, DURATION), method="euler", dt=DT, backend=backend,
                     threads=threads)
-    elapsed = time.perf_counter() - t
+    elapsed, cpu = time.perf_counter() - t, time.process_time() - c
     assert traj.status == "success" and traj.x.shape == (100_001, 2 * N_NODES), traj
-    return elapsed
+    return elapsed, cpu
 
 
 def main() -> None:
@@ -112,16 +115,17 @@ def main() -> None:
     net = wilson_cowan_network(C)
     x0 = np.concatenate([exc0, inh0])
 
-    rows: list[tuple[str, float, float]] = []
+    rows: list[tuple[str, float, float, float]] = []
     backends = (["numba"] if _kernels.available() else []) + ["numpy"]
     for backend in backends:
         for threads in (("auto",) if backend == "numba" else ("auto", None)):
-            cold = run_ours(net, x0, backend, threads)
-            warm = min(run_ours(net, x0, backend, threads) for _ in range(args.repeat))
+            cold = run_ours(net, x0, backend, threads)[0]
+            warm, cpu = (min(v) for v in zip(*(run_ours(net, x0, backend, threads)
+                                                 for _ in range(args.repeat)), strict=True))
             label = f"eicircuits euler/{backend}" + (
                 "" if backend == "numba" else f", BLAS threads {'1' if threads else 'default'}"
             )
-            rows.append((label, cold, warm))
+            rows.append((label, cold, warm, cpu))
 
     peer = None
     if args.neurolib_python:
@@ -138,19 +142,20 @@ def main() -> None:
                 print(f"neurolib failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
             else:
                 peer = json.loads(proc.stdout.strip().splitlines()[-1])
-                rows.append(("neurolib WCModel (numba)", peer["cold"], peer["warm"]))
+                rows.append(("neurolib WCModel (numba)", peer["cold"], peer["warm"], peer["cpu"]))
     else:
         print("neurolib: skipped (pass --neurolib-python or set NEUROLIB_PYTHON)")
 
     print(f"80-node Wilson–Cowan, 160 neurons, {DURATION / 1000:g} s at dt = {DT} ms "
           f"({int(DURATION / DT)} Euler steps, every step saved); best of {args.repeat} warm")
-    print(f"{'contender':<48} {'cold s':>8} {'warm s':>8} {'µs/step':>8}")
-    for label, cold, warm in rows:
-        print(f"{label:<48} {cold:>8.3f} {warm:>8.3f} {warm / (DURATION / DT) * 1e6:>8.2f}")
+    print(f"{'contender':<48} {'cold s':>8} {'warm s':>8} {'warm CPU s':>10} {'µs/step':>8}")
+    for label, cold, warm, cpu in rows:
+        print(f"{label:<48} {cold:>8.3f} {warm:>8.3f} {cpu:>10.3f} "
+              f"{warm / (DURATION / DT) * 1e6:>8.2f}")
     if peer is not None:
         ours = rows[0]
         print(f"speed-up of {ours[0]} over neurolib: warm {peer['warm'] / ours[2]:.2f}×, "
-              f"cold {peer['cold'] / ours[1]:.2f}×")
+              f"cold {peer['cold'] / ours[1]:.2f}×, warm CPU time {peer['cpu'] / ours[3]:.2f}×")
 
 
 if __name__ == "__main__":

@@ -610,3 +610,12 @@ def test_cli_simulate_writes_netcdf(tmp_path, capsys):
         _cli([str(spec), "--x0", "1", "2", "--out", str(out), "--quiet"])
     with pytest.raises(ValidationError, match="method: unknown method 'nope'"):
         _cli([str(spec), "--method", "nope", "--out", str(out), "--quiet"])
+
+
+@needs_numba
+def test_numba_kernel_flushes_silent_neurons_to_zero_before_subnormals():
+    net = Network(W=[[0.0]], u=[-1.0])  # ReLU: silent, x halves every step of dt = τ/2
+    kw = {"method": "euler", "dt": 0.5, "save_every": 10**6}
+    exact = simulate(net, [1.0], (0.0, 500.0), backend="numpy", **kw).final[0]
+    assert exact == 0.5**1000 > 0.0
+    assert simulate(net, [1.0], (0.0, 500.0), backend="numba", **kw).final[0] == 0.0
