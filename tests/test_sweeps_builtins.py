@@ -179,3 +179,16 @@ def test_vectorised_path_falls_back_to_per_point_errors():
     ds = sweep(wilson_cowan, grid, ["regime"], params=WC, on_error="record", progress=False)
     np.testing.assert_array_equal(ds["ok"].values, [[False, True], [False, True]])
     assert ds["regime"].values[:, 1].tolist() == ["lds-stable", "isn-stable"]
+
+
+def test_record_mode_fills_every_output_of_a_failed_point():
+    def picky(net):
+        if net.W[0, 0] == 2.0:
+            raise ArithmeticError("refused")
+        return 1.0
+
+    ds = sweep(wilson_cowan, {"w_ee": [0.5, 2.0], "w_ei": [3.0]}, {"p": picky, "r": "regime"},
+               params=WC, on_error="record", progress=False)
+    assert ds["ok"].values[:, 0].tolist() == [True, False]
+    assert ds["r"].values[:, 0].tolist() == ["lds-stable", ""]  # vectorised, then filled
+    assert ds["error"].values[1, 0] == "ArithmeticError: refused"

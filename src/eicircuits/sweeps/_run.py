@@ -161,12 +161,10 @@ def _run_chunk(ctx: _Context, index: tuple[int, ...],
         whole = ctx.vectorized_chunk(sel)
         arrays.update(whole)
         skip = frozenset(whole)
-        per_point = len(skip) < len(ctx.analyses)
-        for local in np.ndindex(*cshape):
-            if not per_point:
-                if ctx.record:
-                    arrays["ok"][local] = True
-                continue
+        if ctx.record:
+            arrays["ok"][...] = True
+        points = np.ndindex(*cshape) if len(skip) < len(ctx.analyses) else ()
+        for local in points:
             idx = tuple(s.start + i for s, i in zip(sel, local, strict=True))
             flat = int(np.ravel_multi_index(idx, ctx.shape))
             if flat in precomputed:
@@ -185,9 +183,10 @@ def _run_chunk(ctx: _Context, index: tuple[int, ...],
             if ok:
                 for name, value in values.items():
                     arrays[name][local] = value
-                if ctx.record:
-                    arrays["ok"][local] = True
-            else:
+            else:  # the whole point failed: every output gets its fill value
+                for name in ctx.analyses:
+                    arrays[name][local] = specs[name].fill
+                arrays["ok"][local] = False
                 arrays["error"][local] = values
     if ctx.store is not None:
         write_chunk(ctx.store, index, ctx.chunks, ctx.shape, arrays)
