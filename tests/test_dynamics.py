@@ -205,6 +205,30 @@ def test_voltage_form_is_rate_form_mapped_by_W_with_equal_tau():
     np.testing.assert_allclose(volt.rates(), net.phi(volt.x))
 
 
+def test_voltage_map_with_time_dependent_input_needs_the_input_derivative():
+    # v = W x + u(t) gives τ v̇ = −v + W Φ(v) + u + τ u̇: with a time-dependent input the rate
+    # trajectory maps onto the voltage form driven by u + τ u̇, not by u (THEORY §1 assumes u
+    # constant)
+    net = ei_network(3, 2, seed=13, act=Tanh(), tau=0.8, scale=1.2)
+    base = np.array(net.u)
+
+    def u(t):
+        return base * (1.0 + 0.5 * np.sin(2.0 * t))
+
+    def u_tilde(t):
+        return u(t) + 0.8 * base * np.cos(2.0 * t)
+
+    x0 = np.random.default_rng(14).uniform(0, 1, net.n)
+    t = np.linspace(0.0, 6.0, 13)
+    opts = {"t_eval": t, "method": "DOP853", "rtol": 1e-11, "atol": 1e-13}
+    rate = simulate(net, x0, (0.0, 6.0), u=u, **opts)
+    v0 = net.W @ x0 + u(0.0)
+    right = simulate(net, v0, (0.0, 6.0), u=u_tilde, form="voltage", **opts)
+    wrong = simulate(net, v0, (0.0, 6.0), u=u, form="voltage", **opts)
+    np.testing.assert_allclose(right.x, rate.voltages(), atol=1e-9)
+    assert np.max(np.abs(wrong.x - rate.voltages())) > 1e-2
+
+
 def test_voltage_map_needs_equal_time_constants():
     net = ei_network(3, 2, seed=6, act=Tanh(), scale=1.5)  # unequal tau
     x0 = np.random.default_rng(7).uniform(0, 1, net.n)
