@@ -18,8 +18,6 @@ FloatArray = NDArray[np.float64]
 RCOND_MIN = 1e-14
 #: Sparse systems up to this size are solved densely (LAPACK) under "auto".
 DENSE_SOLVE_MAX = 1500
-#: Sparse systems with at most this many nonzeros per row get a sparse LU under "auto".
-SPLU_MAX_ROW_NNZ = 12.0
 
 LINEAR_SOLVERS = ("auto", "direct", "iterative")
 
@@ -41,9 +39,8 @@ def choose(matrix: Any, requested: str) -> str:
         return "gmres"
     if m <= DENSE_SOLVE_MAX:
         return "dense"
-    if requested == "direct" or matrix.nnz / max(m, 1) <= SPLU_MAX_ROW_NNZ:
-        return "splu"
-    return "gmres"
+    # Sparse LU of random connectivity fills in catastrophically; GMRES first under "auto".
+    return "splu" if requested == "direct" else "gmres"
 
 
 def solve_i_minus(
@@ -60,7 +57,8 @@ def solve_i_minus(
     """Solve ``(D − R B) y = rhs`` with ``D = diag(diag)`` (default ``I``), ``R = diag(rowscale)``.
 
     Returns ``(y, "")`` or ``(None, reason)`` when the matrix is singular or GMRES fails.
-    ``atol`` is the absolute 2-norm residual GMRES must reach (direct solves ignore it).
+    ``atol`` is the absolute 2-norm residual GMRES must reach (direct solves ignore it). Under
+    ``policy="auto"`` a large sparse system goes to GMRES and, if that fails, to sparse LU.
     """
     m = rhs.shape[0]
     d = np.ones(m) if diag is None else diag
@@ -73,6 +71,11 @@ def solve_i_minus(
         mat = -r[:, None] * Bd
         mat[np.diag_indices(m)] += d
         return _dense_solve(mat, rhs)
+    if kind == "gmres":
+        y, why = _gmres(B, rhs, d, r, guess, atol, stats)
+        if y is not None or policy != "auto":
+            return y, why
+        kind = "splu"
     if kind == "splu":
         mat = (sp.diags_array(d) - sp.diags_array(r) @ B).tocsc()
         try:
@@ -85,6 +88,19 @@ def solve_i_minus(
         if not np.all(np.isfinite(y)):
             return None, "sparse LU: matrix is singular"
         return y, ""
+    raise AssertionError(kind)  # pragma: no cover
+
+
+def _gmres(
+    B: Any,
+    rhs: FloatArray,
+    d: FloatArray,
+    r: FloatArray,
+    guess: FloatArray | None,
+    atol: float,
+    stats: SolveStats | None,
+) -> tuple[FloatArray | None, str]:
+    m = rhs.shape[0]
     op = spla.LinearOperator((m, m), matvec=lambda v: d * v - r * (B @ v), dtype=float)
     count = [0]
 
