@@ -173,3 +173,26 @@ def test_plot_errors(tmp_path, run):
     assert code == 2 and "'nope' is not a variable of the sweep" in err
     code, _, err = run("plot", store)
     assert code == 2 and "holds an array per point" in err
+
+
+@pytest.mark.slow
+def test_the_real_command_line(tmp_path):
+    """``python -m eicircuits.cli`` with every command registered, as a user runs it (two
+    fresh interpreters: ~10 s on a busy 2-core machine, hence slow)."""
+    import subprocess
+    import sys
+
+    spec = tmp_path / "wc.toml"
+    spec.write_text(WC_SPEC)
+    store = tmp_path / "map.zarr"
+    done = subprocess.run(
+        [sys.executable, "-m", "eicircuits.cli", "sweep", str(spec), "--grid", "w_ee=0:2:3",
+         "--grid", "w_ei=0:4:3", "--analysis", "regime", "--out", str(store)],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert f"sweep of {spec}: {store}" in done.stdout
+    assert "dimensions: w_ee = 3, w_ei = 3" in done.stdout
+    done = subprocess.run([sys.executable, "-m", "eicircuits.cli", "plot", str(store)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "map.png").read_bytes()[:4] == b"\x89PNG"
