@@ -58,6 +58,7 @@ def test_isn_table_says_not_nash_with_infinite_regret(tmp_path, capsys) -> None:
     assert data["is_nash"] is False and data["nash_gap"] == "inf"
     assert data["neurons"][0]["regret"] == "inf" and data["concave_players"] == ["e"]
     assert (out / "energies.png").stat().st_size > 1000
+    assert (out / "regret.png").stat().st_size > 1000
     assert not (out / "potential.png").exists()
 
 

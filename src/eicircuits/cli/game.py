@@ -4,7 +4,8 @@ Prints one row per neuron — type, rate, energy, best response, regret — the 
 whether a (weighted) potential exists (and if not, the pair or cycle of neurons that forbids
 one). With ``--out DIR`` also writes ``game.json`` and figures: ``energies.png`` (the own energy
 of the first E and first I neuron, others frozen at the equilibrium) and, for two-neuron
-circuits with a potential, ``potential.png``.
+circuits with a potential, ``potential.png``; for up to 500 neurons ``regret.png``, every
+neuron's regret along the rate-form trajectory from rest (``x = 0``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ import numpy as np
 from ._common import add_spec_argument, load_network, out_dir, stage, write_json
 
 __all__ = ["register"]
+
+#: Largest network whose regret along a simulated trajectory is drawn (``regret.png``).
+REGRET_MAX_N = 500
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -47,7 +51,8 @@ def _pick_neurons(net: Any) -> list[int]:
 def _write_figures(net: Any, x: np.ndarray, folder: Any, pot_exists: bool) -> list[str]:
     from matplotlib.figure import Figure
 
-    from ..games.plots import plot_energy, plot_potential
+    from ..dynamics import simulate
+    from ..games.plots import plot_energy, plot_potential, plot_regret
 
     written = []
     picks = _pick_neurons(net)
@@ -63,6 +68,11 @@ def _write_figures(net: Any, x: np.ndarray, folder: Any, pot_exists: bool) -> li
         plot_potential(net, starts=starts, t_max=20.0 * float(np.max(net.tau))).savefig(
             folder / "potential.png", dpi=110)
         written.append("potential.png")
+    if net.n <= REGRET_MAX_N:
+        t1 = 20.0 * float(np.max(net.tau))
+        traj = simulate(net, np.zeros(net.n), (0.0, t1), t_eval=np.linspace(0.0, t1, 201))
+        plot_regret(net, traj).savefig(folder / "regret.png", dpi=110)
+        written.append("regret.png")
     return written
 
 
