@@ -358,3 +358,23 @@ def test_saddle_value_outside_the_range_raises() -> None:
     net, _ = reciprocal_ei(np.random.default_rng(3))
     with pytest.raises(ValidationError, match=r"saddle_value: x\[0\] = -1.0 lies outside"):
         decomposition(net).saddle_value([-1.0, 0, 0, 0, 0])
+
+
+def test_descent_along_the_library_simulations() -> None:
+    # The same statements along eicircuits.simulate's trajectories (both forms).
+    from eicircuits import simulate
+
+    rng = np.random.default_rng(51)
+    net = _weighted_net(rng, 6, ClippedReLU(1.5), rng.uniform(0.2, 3.0, 6), True)
+    res = game(net).potential()
+    tr = simulate(net, rng.uniform(0, 1.5, 6), (0.0, 20.0), t_eval=np.linspace(0, 20, 401),
+                  rtol=1e-10, atol=1e-12)
+    P = np.array([res.value(np.clip(x, 0.0, 1.5)) for x in tr.x])
+    assert np.max(np.abs(np.clip(tr.x, 0.0, 1.5) - tr.x)) < 1e-9
+    assert np.all(np.diff(P) <= 1e-8 * (1 + np.abs(P[:-1])))
+    smooth = _weighted_net(rng, 6, Logistic(), rng.uniform(0.2, 3.0, 6), True)
+    res = game(smooth).potential()
+    tv = simulate(smooth, rng.normal(0, 2, 6), (0.0, 20.0), form="voltage",
+                  t_eval=np.linspace(0, 20, 401), rtol=1e-10, atol=1e-12)
+    H = np.array([res.voltage_value(v) for v in tv.x])
+    assert np.all(np.diff(H) <= 1e-8 * (1 + np.abs(H[:-1]))) and H[-1] < H[0]
