@@ -105,7 +105,7 @@ def test_default_column_compounds_contrast_to_a_single_winner():
     assert certify(net).certified
     assert contrast_gain(net) == pytest.approx(1.0 / c0)
     sec = report_section(net, x)
-    assert sec.data["winner"] == "L3.E4"
+    assert sec.data["winner"] == "L3.E4" and sec.data["active"] == [5, 5, 2, 1]
     np.testing.assert_allclose(sec.data["contrast"], cs)
 
 

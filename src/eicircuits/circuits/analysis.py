@@ -298,6 +298,7 @@ def report_section(net: Network, x: ArrayLike) -> Section:
     groups = layer_groups(net)
     lines = []
     values: list[float | None] = []
+    active: list[int] = []
     c_in: float | None = None
     if net.cell_types is not None:
         try:
@@ -312,15 +313,19 @@ def report_section(net: Network, x: ArrayLike) -> Section:
         except ValidationError:
             c = None
         values.append(c)
+        y = arr[idx]
+        k = int(np.sum(y > 1e-9 * max(1.0, float(np.max(np.abs(y)))))) if y.size else 0
+        active.append(k)
         label = f"layer {ell}" if len(groups) > 1 else "E neurons"
-        lines.append(f"{label}: contrast {'undefined (all silent)' if c is None else f'{c:.4g}'}")
+        shown = "undefined (all silent)" if c is None else f"{c:.4g}"
+        lines.append(f"{label}: contrast {shown}, {k} of {y.size} E neurons active")
     w = winner(arr, net)
     lines.append(f"single winner: {net.names[w] if w is not None else 'none'}")
     gain = None
     if c_in and values[-1] is not None:
         gain = values[-1] / c_in
         lines.append(f"contrast gain (output/input): {gain:.4g}")
-    data = {"layers": len(groups), "contrast": values, "input_contrast": c_in,
+    data = {"layers": len(groups), "contrast": values, "active": active, "input_contrast": c_in,
             "contrast_gain": gain, "winner": None if w is None else net.names[w]}
     return Section("Contrast", "\n".join(lines), data)
 
