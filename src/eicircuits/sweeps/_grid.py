@@ -36,6 +36,8 @@ RESERVED = frozenset({"seed", "rng"})
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: Default target number of points per chunk (at most), see :func:`normalize_chunks`.
 MAX_POINTS_PER_CHUNK = 1000
+#: Largest default chunk when every analysis can classify a whole chunk at once.
+MAX_POINTS_VECTORIZED = 100_000
 #: Default target number of chunks of a large sweep.
 TARGET_CHUNKS = 64
 #: Default smallest chunk (points), so that a small sweep is not split into tiny tasks.
@@ -201,8 +203,12 @@ def parse_grid(grid: Mapping[str, Any] | Iterable[str]) -> dict[str, NDArray[Any
 
 
 def normalize_chunks(chunks: Mapping[str, int] | None, dims: Sequence[str],
-                     shape: Sequence[int]) -> tuple[int, ...]:
+                     shape: Sequence[int], *,
+                     max_points: int = MAX_POINTS_PER_CHUNK) -> tuple[int, ...]:
     """Points per chunk along each dimension (a missing name gets a default).
+
+    ``max_points`` replaces :data:`MAX_POINTS_PER_CHUNK` (a sweep raises it to
+    :data:`MAX_POINTS_VECTORIZED` when every analysis has a vectorised path).
 
     The default aims at about :data:`TARGET_CHUNKS` chunks of :data:`MIN_POINTS_PER_CHUNK` to
     :data:`MAX_POINTS_PER_CHUNK` points, filling the last (fastest) dimensions first.
@@ -235,7 +241,7 @@ def normalize_chunks(chunks: Mapping[str, int] | None, dims: Sequence[str],
                 f"chunks[{name!r}]: points per chunk must be an integer >= 1, got {size!r}"
             )
     total = math.prod(shape)
-    target = min(MAX_POINTS_PER_CHUNK,
+    target = min(max_points,
                  max(MIN_POINTS_PER_CHUNK, math.ceil(total / TARGET_CHUNKS)))
     fixed = math.prod(min(int(chunks[d]), s) for d, s in zip(dims, shape, strict=True)
                       if d in chunks)

@@ -27,7 +27,7 @@ import numpy as np
 from ..errors import ValidationError
 from ..network import Network
 from ._analyses import OutputSpec, accepts_rng, resolve_analyses
-from ._grid import normalize_chunks, parse_grid
+from ._grid import MAX_POINTS_PER_CHUNK, MAX_POINTS_VECTORIZED, normalize_chunks, parse_grid
 from ._store import (
     FORMAT,
     _fixed_width,
@@ -413,7 +413,8 @@ def sweep(builder: Callable[..., Network], grid: Mapping[str, Any] | Iterable[st
         is refused.
     chunks : dict, optional
         Points per chunk along each dimension (missing names get a default: about 64 chunks
-        of at most 1000 points).
+        of 32 to 1000 points; up to 10⁵ when every analysis has a vectorised path). A chunk is
+        one Dask task, one unit of progress and of resumption.
     scheduler : str or distributed.Client, optional
         ``"threads"`` (default), ``"processes"``, ``"sync"``, a ``dask.distributed`` scheduler
         address (``"tcp://host:8786"``) or a ``distributed.Client``. Workers of a cluster must
@@ -432,6 +433,14 @@ def sweep(builder: Callable[..., Network], grid: Mapping[str, Any] | Iterable[st
     xarray.Dataset
         One variable per analysis over the grid dimensions (``seed`` last); strings as
         fixed-width unicode. ``attrs``: builder, analyses, chunks, entropy, spawn key.
+
+    Notes
+    -----
+    An analysis may carry an attribute ``vectorized(builder, kwargs)`` that computes a whole
+    chunk at once from broadcast keyword arrays (the grid axes over the chunk, plus ``params``)
+    and returns an array of the chunk's shape, or ``None`` when it does not apply to that
+    builder. The built-in ``regime`` does this for :func:`eicircuits.circuits.wilson_cowan`.
+    Any failure falls back to the per-point path, so results and errors do not change.
 
     Raises
     ------
@@ -476,7 +485,9 @@ def sweep(builder: Callable[..., Network], grid: Mapping[str, Any] | Iterable[st
     random = builder_rng or any(analysis_rng)
     dims = (*coords_map, *(("seed",) if seeds is not None else ()))
     shape = tuple(v.size for v in coords_map.values()) + ((int(seeds),) if seeds else ())
-    chunk_shape = normalize_chunks(chunks, dims, shape)
+    vectorizable = all(hasattr(fn, "vectorized") for fn in fns.values()) and not random
+    chunk_shape = normalize_chunks(chunks, dims, shape, max_points=MAX_POINTS_VECTORIZED
+                                   if vectorizable else MAX_POINTS_PER_CHUNK)
     all_coords = {**coords_map, **({"seed": np.arange(int(seeds))} if seeds else {})}
 
     store_path = None if store is None else os.fspath(store)
