@@ -378,3 +378,16 @@ def test_descent_along_the_library_simulations() -> None:
                   t_eval=np.linspace(0, 20, 401), rtol=1e-10, atol=1e-12)
     H = np.array([res.voltage_value(v) for v in tv.x])
     assert np.all(np.diff(H) <= 1e-8 * (1 + np.abs(H[:-1]))) and H[-1] < H[0]
+
+
+@pytest.mark.parametrize(("w_ee", "convex"), [(0.5, True), (1.0, True), (2.0, False)])
+def test_wilson_cowan_is_always_an_exact_saddle_flow(w_ee: float, convex: bool) -> None:
+    # Two populations: the coupling graph is a tree, so P = diag(1, w_EI/w_IE) makes the E–I
+    # coupling reciprocal; L is convex in r_E exactly when w_EE ≤ 1 (not in the ISN regime).
+    circuits = pytest.importorskip("eicircuits.circuits")
+    net = circuits.wilson_cowan(w_ee, 3.0, 1.5, 0.5, u_e=1.0, u_i=0.2)
+    dec = decomposition(net)
+    assert dec.saddle_exact and dec.check_residual < 1e-14
+    np.testing.assert_allclose(dec.weights, [1.0, 2.0])
+    assert dec.convex_concave is convex
+    assert not game(net).potential().exists
