@@ -170,7 +170,8 @@ def _generic_prox(act: Activation, z: FloatArray, gamma: FloatArray) -> FloatArr
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             dh = gamma * (1.0 / act.derivative(act.inverse(y)) - 1.0) + 1.0
             newton = y - hy / dh
-        ok = np.isfinite(newton) & (newton > a) & (newton < b)
+        # A Newton step that stays put is convergence, not a reason to bisect away.
+        ok = np.isfinite(newton) & (((newton > a) & (newton < b)) | (newton == y))
         y_new = np.where(hy == 0, y, np.where(ok, newton, 0.5 * (a + b)))
         done = np.all(np.abs(y_new - y) <= 4 * np.finfo(float).eps * (1.0 + np.abs(y)))
         y = y_new
