@@ -395,3 +395,14 @@ def test_cli_certify_and_verify(tmp_path, capsys):
     assert _cli(["certify", str(isn), "--json"]) == 1
     d = json.loads(capsys.readouterr().out)
     assert d["certified"] is False and d["statement"].startswith("W_ii = 2 > 1 for neuron 0")
+
+
+def test_verify_exact_is_limited_and_large_certificates_use_floating_point():
+    rng = np.random.default_rng(14)
+    net = random_ei(56, 14, rng)  # n = 70 > 60
+    cert = certify(net, method="lds")
+    assert cert.certified
+    ver = cert.verify()
+    assert ver and not ver.exact and "Cholesky" in ver.method
+    with pytest.raises(ValidationError, match="limited to n ≤ 60"):
+        cert.verify(exact=True)
