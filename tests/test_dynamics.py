@@ -634,6 +634,21 @@ def test_cli_simulate_writes_netcdf(tmp_path, capsys):
         _cli([str(spec), "--x0", "1", "2", "--out", str(out), "--quiet"])
     with pytest.raises(ValidationError, match="method: unknown method 'nope'"):
         _cli([str(spec), "--method", "nope", "--out", str(out), "--quiet"])
+    with pytest.raises(ValidationError, match="--resume: needs --checkpoint"):
+        _cli([str(spec), "--resume", "--out", str(out), "--quiet"])
+
+
+def test_cli_simulate_checkpoint_and_resume(tmp_path, capsys):
+    spec = tmp_path / "c.toml"
+    spec.write_text('[network]\nW = [[0.5, -1.0], [1.0, -0.5]]\nu = [1.0, 0.5]\n',
+                    encoding="utf-8")
+    ck = tmp_path / "ck.npz"
+    common = [str(spec), "--t-end", "10", "--dt", "0.01", "--out", str(tmp_path / "o"),
+              "--quiet", "--backend", "numpy", "--checkpoint", str(ck)]
+    assert _cli([*common, "--max-steps", "300"]) == 1
+    assert "max_steps" in capsys.readouterr().err and ck.exists()
+    assert _cli([*common, "--resume"]) == 0
+    assert "1000 steps" in capsys.readouterr().out
 
 
 @needs_numba

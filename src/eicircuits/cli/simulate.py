@@ -45,6 +45,12 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--save-every", type=int, default=None, metavar="K",
                    help="fixed-step: save every K-th step")
     p.add_argument("--max-steps", type=int, default=None, help="most time steps to take")
+    p.add_argument("--backend", default="auto", choices=("auto", "numpy", "numba"),
+                   help="fixed-step engine (default: %(default)s)")
+    p.add_argument("--checkpoint", default=None, metavar="FILE",
+                   help="fixed-step: write a checkpoint (.npz) every minute and at the end")
+    p.add_argument("--resume", action="store_true",
+                   help="fixed-step: continue from --checkpoint if it exists")
     p.add_argument("--out", default="eicircuits-out", help="output folder (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=_run)
@@ -73,6 +79,13 @@ def _run(args: argparse.Namespace) -> int:
         "until_steady": args.until_steady,
         "save_every": args.save_every,
     }
+    if args.dt is not None:
+        kwargs["backend"] = args.backend
+    if args.checkpoint is not None:
+        kwargs["checkpoint"] = args.checkpoint
+        kwargs["resume"] = bool(args.resume)
+    elif args.resume:
+        raise ValidationError("--resume: needs --checkpoint FILE")
     if args.max_steps is not None:
         kwargs["max_steps"] = args.max_steps
     with stage(f"simulating {label} to t = {t_end:g}", quiet=args.quiet):
