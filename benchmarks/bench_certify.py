@@ -38,7 +38,7 @@ from eicircuits.stability.lds import _ei_start, _sym_dense, lds_margin
 
 def random_ei(n, rng, *, a=0.6, b=3.0, c=3.0, d=0.5, density=0.8, frac_e=0.8):
     """Dense random E–I network: LDS for these gains, but not by the ℓ∞/comparison test."""
-    n_e = int(round(frac_e * n))
+    n_e = round(frac_e * n)
     n_i = n - n_e
     mask = rng.random((n, n)) < density
     W = rng.uniform(0.5, 1.5, (n, n)) * mask
@@ -105,7 +105,7 @@ def sdp_solvers(sizes, clarabel_max):
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     res, dt = timed(_lds_sdp, A, solver)
-            except Exception as exc:  # noqa: BLE001 - report any solver failure in the table
+            except Exception as exc:
                 row(f"n={n} {solver}", "failed", "", "", "", str(exc)[:60])
                 continue
             base = base or dt
@@ -163,7 +163,7 @@ def huge_sparse(n, k):
            "case", "time s", "verify s", "ratio", "margin/rate", "verification")
     rng = np.random.default_rng(4)
     (Wm, tm), dt_build = timed(sparse_ei, n, rng, k=k, a=0.6, signed=False)
-    (Ws, ts), dt_build2 = timed(sparse_ei, n, rng, k=k, a=0.2, b=0.4)
+    (Ws, ts), _dt_build2 = timed(sparse_ei, n, rng, k=k, a=0.2, b=0.4)
     x = np.ones(n)
     _, dmv = timed(lambda: [Ws @ x for _ in range(10)])
     row("baseline: 10 matvecs", f"{dmv:.2f}", "", "1.0", "", f"(build {dt_build:.1f} s)")
@@ -188,7 +188,7 @@ def column(layers, size, rng_seed=5, f=0.5, baseline=True):
     n = layers * size
     W = sp.lil_array((n, n))
     types = ""
-    n_e = int(round(0.8 * size))
+    n_e = round(0.8 * size)
     for ell in range(layers):
         Wl, tl = random_ei(size, rng)
         s = ell * size
