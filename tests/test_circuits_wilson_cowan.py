@@ -29,7 +29,7 @@ from eicircuits.circuits import (
 ISN = dict(w_ee=2.0, w_ei=3.0, w_ie=3.0, w_ii=1.0)
 
 
-def _simulate(net, x0, t1, blowup=1e7, rtol=1e-10):
+def _simulate(net, x0, t1, blowup=1e12, rtol=1e-10):
     def hit(t, x):
         return np.max(np.abs(x)) - blowup
 
@@ -261,6 +261,16 @@ def test_isn_stable_with_inhibited_i_can_hide_a_limit_cycle():
     far = _simulate(net, np.array([1.0, 1.0]), 600.0).sol(np.linspace(500, 600, 500))
     assert np.max(np.ptp(near, axis=1)) < 1e-6
     assert np.ptp(far[0]) > 1.0 and np.min(far[1]) > 0.05  # a large cycle, bounded
+
+
+def test_relu_oscillation_near_the_runaway_boundary_is_huge_but_bounded():
+    params = dict(w_ee=4.295295295295295, w_ei=3.0, w_ie=3.0, w_ii=1.0, tau_i=1.8755755755755759,
+                  u_e=1.0, u_i=0.5)
+    assert str(wilson_cowan_regime(**params)) == "oscillatory"
+    sol = _simulate(wilson_cowan(**params), np.array([0.05, 0.05]), 200.0, rtol=1e-8)
+    assert sol.status == 0
+    tail = sol.sol(np.linspace(100, 200, 4000))
+    assert 1e6 < np.max(tail) < 1e9 and np.min(tail[0]) < 1e-3
 
 
 @settings(max_examples=25)

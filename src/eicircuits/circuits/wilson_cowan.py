@@ -19,7 +19,9 @@ forms. :func:`wilson_cowan_regime` evaluates them with NumPy broadcasting:
 ``"oscillatory"``
     bounded, and no equilibrium is stable (the active state is an unstable focus): a limit
     cycle (Poincaré–Bendixson). With ReLU the cycle is bounded: when E is silenced both rates
-    decay, so no saturation is needed.
+    decay, so no saturation is needed. Its amplitude grows without limit as the eigenvalues
+    become real (the runaway boundary): e.g. ``w_EE = 4.3``, ``τ_I/τ_E = 1.88`` (rest as in the
+    regime map of the reproduction) cycles with rates up to about ``10⁷``.
 ``"runaway"``
     some trajectories grow without bound (the all-active linear system has a real eigenvalue
     ``0 < λ ≤ (w_EE − 1)/τ_E``, whose eigenvector lies in the positive quadrant: ``det ≤ 0``, or

@@ -156,7 +156,8 @@ def _classify_by_simulation(params: dict[str, float]) -> str:
     net = wilson_cowan(**params)
 
     def hit(t: float, x: np.ndarray) -> float:
-        return float(np.max(np.abs(x))) - 1e7
+        # oscillations near the runaway boundary reach ~1e7 and come back: only 1e12 is runaway
+        return float(np.max(np.abs(x))) - 1e12
 
     hit.terminal = True  # type: ignore[attr-defined]
     sol = solve_ivp(lambda t, x: net.rate_field(x), (0.0, 150.0), np.array([0.05, 0.05]),
