@@ -74,6 +74,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=sorted(CASES))
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--no-threads", action="store_true", help="skip the BLAS-threads table")
     args = ap.parse_args()
     dt = 0.01
     backends = ["numpy"] + (["numba"] if _kernels.available() else [])
@@ -115,6 +116,27 @@ def main() -> None:
                       f"{ratio:>10.2f} {diff:>9}", flush=True)
     print("time ratio = our time / bare-loop time for the same number of mat-vecs "
           "(≤ 1.5 is the goal at N = 10⁵; < 1 is faster than the bare loop)")
+    if not args.no_threads:
+        blas_thread_table(args.repeat)
+
+
+def blas_thread_table(repeat: int) -> None:
+    """Dense W, NumPy backend: one BLAS thread (threads="auto") vs the library default."""
+    print("\nDense W, NumPy backend, euler: BLAS threads 1 (threads='auto') vs default (None)")
+    print(f"{'N':>6} {'steps':>6} {'1 thread s':>11} {'default s':>10} {'default / 1':>12}")
+    for n, steps in ((160, 5000), (1000, 1000), (2000, 300)):
+        net = random_ei(n, n // 10)
+        net = net.replace(W=net.W.toarray())
+        x0 = np.random.default_rng(1).uniform(0, 1, n)
+        t = {"auto": [], None: []}
+        for _ in range(repeat):
+            for threads in ("auto", None):
+                t[threads].append(best(lambda threads=threads, net=net, x0=x0, steps=steps:
+                                       simulate(net, x0, (0.0, steps * 0.01), method="euler",
+                                                dt=0.01, save_every=steps, backend="numpy",
+                                                threads=threads), 1)[0])
+        one, dflt = min(t["auto"]), min(t[None])
+        print(f"{n:>6} {steps:>6} {one:>11.3f} {dflt:>10.3f} {dflt / one:>12.2f}")
 
 
 if __name__ == "__main__":
