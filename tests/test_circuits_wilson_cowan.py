@@ -276,14 +276,15 @@ def test_relu_oscillation_near_the_runaway_boundary_is_huge_but_bounded():
 @settings(max_examples=25)
 @given(
     st.floats(0.0, 6.0), st.floats(0.2, 4.0), st.floats(0.2, 4.0), st.floats(0.0, 2.0),
-    st.floats(0.2, 4.0), st.floats(-2.0, 2.0), st.floats(-2.0, 2.0),
+    st.floats(0.2, 4.0), st.floats(-2.0, 2.0), st.floats(-2.0, 2.0), st.floats(0.3, 3.0),
 )
-def test_random_regimes_match_simulation(wee, wei, wie, wii, tau_i, ue, ui):
-    params = dict(w_ee=wee, w_ei=wei, w_ie=wie, w_ii=wii, tau_i=tau_i, u_e=ue, u_i=ui)
+def test_random_regimes_match_simulation(wee, wei, wie, wii, tau_i, ue, ui, tau_e):
+    params = dict(w_ee=wee, w_ei=wei, w_ie=wie, w_ii=wii, tau_i=tau_i, u_e=ue, u_i=ui,
+                  tau_e=tau_e)
     # stay away from the measure-zero boundaries where a regime changes
-    tr = (wee - 1) - (1 + wii) / tau_i
+    tr = (wee - 1) / tau_e - (1 + wii) / tau_i
     D = (1 - wee) * (1 + wii) + wei * wie
-    disc = tr**2 - 4 * D / tau_i
+    disc = tr**2 - 4 * D / (tau_i * tau_e)
     if min(abs(wee - 1), abs(tr), abs(D), abs(disc), abs(ue), abs(ui)) < 0.05:
         return
     if abs(ue * (1 + wii) - wei * ui) < 0.05 or abs(wie * ue + (1 - wee) * ui) < 0.05:
