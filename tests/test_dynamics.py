@@ -331,7 +331,7 @@ def test_stiff_problem_fails_or_succeeds_honestly():
     assert tr2.status == "max_steps"
 
 
-@pytest.mark.parametrize("kw", [{}, {"dt": 0.01, "method": "euler"},
+@pytest.mark.parametrize("kw", [{}, {"method": "BDF"}, {"dt": 0.01, "method": "euler"},
                                 {"dt": 0.01, "method": "rk4", "check_every": 7}])
 def test_until_steady_stops_at_the_equilibrium(kw):
     net = Network(W=[[0.5, -1.0], [1.0, -0.5]], u=[1.0, 0.5], cell_types="EI")

@@ -34,6 +34,9 @@ SCIPY_METHODS: dict[str, type[integrate.OdeSolver]] = {
     "LSODA": integrate.LSODA,
 }
 
+#: Solvers whose ``f`` attribute is the vector field at the current point.
+_FSAL = ("RK23", "RK45", "DOP853")
+
 #: Largest n for which LSODA gets a dense analytic Jacobian.
 LSODA_DENSE_JAC_LIMIT = 2000
 
@@ -143,8 +146,11 @@ def run_adaptive(
                     xs.extend(vals)
                     idx = hi
             if until_steady is not None:
-                r = float(np.max(np.abs(prob.field(t, y))))
-                extra_fev += 1
+                if method in _FSAL:  # the explicit RK solvers keep f(t, y) of the new point
+                    r = float(np.max(np.abs(solver.f)))
+                else:
+                    r = float(np.max(np.abs(prob.field(t, y))))
+                    extra_fev += 1
                 if r < until_steady:
                     status = "steady"
                     message = f"steady: ‖ẋ‖∞ = {r:.3g} < {until_steady:g} at t = {t:.6g}"
