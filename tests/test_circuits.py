@@ -179,3 +179,17 @@ def test_report_section_for_a_motif():
     assert "single winner: none" in sec.text
     silent = report_section(net, np.zeros(4))
     assert silent.data["contrast"] == [None] and "undefined (all silent)" in silent.text
+
+
+def test_report_section_for_a_wilson_cowan_pair():
+    net = wilson_cowan(2.0, 3.0, 3.0, 1.0, u_e=1.0, u_i=0.5)
+    sec = report_section(net, equilibrium(net).x)
+    wc = sec.data["wilson_cowan"]
+    assert wc["regime"] == "isn-stable" and wc["hopf_ratio"] == 2.0
+    assert wc["paradoxical_response"] == pytest.approx(-1 / 7)
+    assert "inhibition-stabilised" in sec.text
+    lds = wilson_cowan(0.5, 3.0, 3.0, 1.0, u_e=1.0, u_i=0.5)
+    wc = report_section(lds, equilibrium(lds).x).data["wilson_cowan"]
+    assert wc["regime"] == "lds-stable" and wc["hopf_ratio"] is None
+    assert "wilson_cowan" not in report_section(
+        lds.replace(activation=Tanh()), [0.1, 0.1]).data

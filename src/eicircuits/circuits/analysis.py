@@ -327,5 +327,35 @@ def report_section(net: Network, x: ArrayLike) -> Section:
         lines.append(f"contrast gain (output/input): {gain:.4g}")
     data = {"layers": len(groups), "contrast": values, "active": active, "input_contrast": c_in,
             "contrast_gain": gain, "winner": None if w is None else net.names[w]}
+    wc = _wilson_cowan_summary(net)
+    if wc is not None:
+        data["wilson_cowan"] = wc
+        lines.append(f"two-population E–I circuit (Wilson–Cowan): regime {wc['regime']}; "
+                     f"paradoxical response ∂r_I*/∂u_I = {wc['paradoxical_response']:.4g}"
+                     + (" (negative: inhibition-stabilised)"
+                        if wc["paradoxical_response"] < 0 else "")
+                     + ("" if wc["hopf_ratio"] is None
+                        else f"; Hopf point τ_I/τ_E = {wc['hopf_ratio']:.4g}"))
     return Section("Contrast", "\n".join(lines), data)
+
+
+def _wilson_cowan_summary(net: Network) -> dict[str, Any] | None:
+    """Regime and paradoxical response when ``net`` is a ReLU E–I pair (else ``None``)."""
+    from ..activations import ReLU
+    from .wilson_cowan import hopf_ratio, paradoxical_response, wilson_cowan_regime
+
+    if net.n != 2 or net.cell_types != ("E", "I") or not isinstance(net.uniform_activation,
+                                                                      ReLU):
+        return None
+    W = net.dense_W()
+    w = dict(w_ee=W[0, 0], w_ei=-W[0, 1], w_ie=W[1, 0], w_ii=-W[1, 1])
+    try:
+        slope = float(paradoxical_response(**w))
+    except ValidationError:
+        return None
+    regime = str(wilson_cowan_regime(**w, tau_e=net.tau[0], tau_i=net.tau[1], u_e=net.u[0],
+                                     u_i=net.u[1]))
+    ratio = float(hopf_ratio(w["w_ee"], w["w_ii"]))
+    return {"regime": regime, "paradoxical_response": slope,
+            "hopf_ratio": ratio if np.isfinite(ratio) else None}
 
