@@ -131,3 +131,11 @@ def test_an_example_runs_and_prints_its_numbers(tmp_path, monkeypatch, capsys):
 @pytest.mark.parametrize("script", [f"{name}.py" for name in FIGURES])
 def test_examples_run_at_small_size(script, tmp_path, monkeypatch, capsys):
     _run_example(script, tmp_path, monkeypatch, capsys)
+
+
+def test_out_must_be_a_folder(tmp_path, capsys):
+    target = tmp_path / "a-file"
+    target.write_text("x", encoding="utf-8")
+    assert main(["reproduce", "--out", str(target), "--quick"]) == 2
+    err = capsys.readouterr().err
+    assert "--out:" in err and "is not a folder" in err

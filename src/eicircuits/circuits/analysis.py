@@ -125,6 +125,12 @@ def solve_equilibrium(net: Network, u: ArrayLike | None = None) -> FloatArray:
     ------
     ConvergenceError
         When the solver reports no converged equilibrium (its message is passed on).
+
+    Examples
+    --------
+    >>> from eicircuits.circuits import wilson_cowan
+    >>> solve_equilibrium(wilson_cowan(2, 3, 3, 1), [1.0, 0.5]) * 14
+    array([1., 5.])
     """
     from ..fixed_points import equilibrium
 

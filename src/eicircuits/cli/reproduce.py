@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from ._common import out_dir
@@ -35,8 +36,11 @@ def register(sub: Any) -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from ..errors import ValidationError
     from ..reproduce import run
 
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise ValidationError(f"--out: {args.out!r} exists and is not a folder; give a folder")
     folder = out_dir(args.out, "eicircuits-reproduce")
     numbers = run(folder, quick=args.quick, verbose=not args.quiet)
     failed = 0
