@@ -370,3 +370,16 @@ def test_any_chunking_equals_the_loop(n_a, n_b, c_a, c_b, scheduler):
             assert ds["a"].values[i, j] == abscissa(net)
             assert ds["l"].values[i, j] == label(net)
             np.testing.assert_array_equal(ds["d"].values[i, j], diag(net))
+
+
+def test_result_writes_to_netcdf(tmp_path):
+    import xarray as xr
+
+    ds = sweep(ensemble_builder, {"n": [3], "scale": [0.5, 1.0]},
+               {"t": total_weight, "l": label, "h": hurwitz}, seeds=2, rng=3, progress=False)
+    assert ds.attrs["analyses"] == "t,l,h" and ds.attrs["chunks"] == "n=1,scale=2,seed=2"
+    ds.to_netcdf(tmp_path / "s.nc", engine="scipy")
+    back = xr.open_dataset(tmp_path / "s.nc", engine="scipy").load()
+    np.testing.assert_array_equal(back["t"].values, ds["t"].values)
+    assert back["l"].values.tolist() == ds["l"].values.tolist()
+    assert back.attrs["entropy"] == "3"

@@ -432,7 +432,9 @@ def sweep(builder: Callable[..., Network], grid: Mapping[str, Any] | Iterable[st
     -------
     xarray.Dataset
         One variable per analysis over the grid dimensions (``seed`` last); strings as
-        fixed-width unicode. ``attrs``: builder, analyses, chunks, entropy, spawn key.
+        fixed-width unicode. ``attrs`` (strings): ``builder``, ``analyses``, ``chunks``,
+        ``entropy`` and ``spawn_key`` of the root seed (pass ``rng=int(entropy)`` to
+        reproduce a sweep run with ``rng=None``), ``on_error``; ``complete`` (1 or 0).
 
     Notes
     -----
@@ -527,10 +529,12 @@ def sweep(builder: Callable[..., Network], grid: Mapping[str, Any] | Iterable[st
         done = np.zeros(chunk_grid, dtype=bool)
     ctx = dataclasses.replace(ctx, specs=specs)
     meta["outputs"] = {name: spec.to_json() for name, spec in specs.items()}
+    # plain strings only, so that the result also writes to netCDF (ds.to_netcdf)
     attrs = {
-        "builder": meta["builder"], "analyses": list(fns), "chunks": list(chunk_shape),
+        "builder": meta["builder"], "analyses": ",".join(fns),
+        "chunks": ",".join(f"{d}={c}" for d, c in zip(dims, chunk_shape, strict=True)),
         "entropy": "" if seed_meta is None else _entropy_text(seed_meta["entropy"]),
-        "spawn_key": list(spawn_key), "on_error": on_error,
+        "spawn_key": ",".join(map(str, spawn_key)), "on_error": on_error,
     }
     if store_path is not None and old is None:
         create_store(store_path, meta, all_coords, {**specs, **(_RECORD_SPECS
@@ -616,5 +620,5 @@ def _assemble(ctx: _Context, coords: Mapping[str, np.ndarray],
         variables[name] = xr.Variable((*ctx.dims, *spec.dims), data[name],
                                       attrs={"analysis": name})
     ds = xr.Dataset(variables, coords={d: coords[d] for d in ctx.dims},
-                    attrs={**attrs, "complete": True})
+                    attrs={**attrs, "complete": 1})
     return ds

@@ -195,7 +195,7 @@ def open_sweep(path: str | os.PathLike[str], *, load: bool = True) -> Any:
     """Open a sweep store as an ``xarray.Dataset``.
 
     Strings come back as NumPy fixed-width unicode (``<U…``). Points of chunks that are not done
-    hold the store's fill values; ``ds.attrs["complete"]`` says whether every chunk is done.
+    hold the store's fill values; ``ds.attrs["complete"]`` is 1 when every chunk is done, else 0.
 
     Parameters
     ----------
@@ -231,7 +231,7 @@ def open_sweep(path: str | os.PathLike[str], *, load: bool = True) -> Any:
     ds = ds[[name for name in order if name in ds.data_vars]]
     done = read_done(path)
     ds.attrs.pop(META_KEY, None)
-    ds.attrs["complete"] = bool(done.all())
+    ds.attrs["complete"] = int(done.all())
     if load:
         ds = ds.load()
         for name in list(ds.data_vars) + list(ds.coords):
