@@ -47,6 +47,11 @@ def test_random_ei_is_dale_and_lds(n, frac_e, density, gain, seed):
     # Fact 8 with the majorant's own certificate: P = diag(w/v) from M v < v, Mᵀ w < w
     A = W - np.eye(n)
     assert np.max(np.linalg.eigvals(A).real) < 0
+    bound, v = majorant_bound(W)
+    bound_t, w = majorant_bound(W.T, iterations=300)
+    assert bound <= gain * (1 + 1e-12) and bound_t < 1
+    P = np.diag(w / v)
+    assert np.max(np.linalg.eigvalsh(P @ A + A.T @ P)) < 0
 
 
 def test_random_ei_bound_is_reasonably_tight_and_reproducible():
