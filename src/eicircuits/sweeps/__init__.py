@@ -24,6 +24,14 @@ Examples
 ...            progress=False)
 >>> ds["regime"].values.tolist()
 ['lds-stable', 'isn-stable']
+
+An ensemble: ``seeds=K`` adds a ``seed`` dimension; the builder's ``rng`` is seeded per point.
+
+>>> from eicircuits.circuits import random_ei
+>>> ens = sweep(random_ei, {"gain": [0.5, 0.9]}, ["certified", "rates"], params={"n": 10},
+...             seeds=3, rng=0, progress=False)
+>>> ens["rates"].dims, bool(ens["certified"].all())
+(('gain', 'seed', 'neuron'), True)
 """
 
 from ._analyses import (
