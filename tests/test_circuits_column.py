@@ -23,6 +23,7 @@ from eicircuits.circuits import (
     cortical_column,
     layer_contrasts,
     layer_groups,
+    layered_winner_depth,
     motif_r,
     report_section,
     shared_inhibition_equilibrium,
@@ -99,6 +100,9 @@ def test_default_column_compounds_contrast_to_a_single_winner():
     assert c0 == pytest.approx(0.04 / 2.04)
     assert c0 < cs[0] < cs[1] < cs[2] and cs[2] == 1.0 and cs[3] == 1.0
     assert winner(x, net) == net.names.index("L3.E4")
+    assert layered_winner_depth(DEFAULT_COLUMN["u"], a=0.5, b=2.0, c=2.0, d=0.5) == 4
+    assert layered_winner_depth([1.0, 1.0], a=0.5, b=2.0, c=2.0, d=0.5, max_layers=5) is None
+    assert layered_winner_depth([0.0, 1.0], a=0.5, b=2.0, c=2.0, d=0.5) == 0
     # the layers before the last do not yet have a single winner
     for ell, idx in enumerate(layer_groups(net)[:-1]):
         assert winner(x[idx]) is None, ell
@@ -127,10 +131,26 @@ def test_two_channel_winner_depth_predicted_equals_measured(c0, a, b, c, d):
     winners = [winner(x[idx]) for idx in groups]
     measured = next(ell + 1 for ell, w in enumerate(winners) if w is not None)
     assert measured == predicted
+    assert layered_winner_depth(u, a=a, b=b, c=c, d=d) == predicted
     # before the winner the contrast compounds exactly by (1 + 2r) per layer
     cs = layer_contrasts(net, x)
     for ell in range(predicted - 1):
         assert cs[ell] == pytest.approx((1 + 2 * r) ** (ell + 1) * c0, rel=1e-8)
+
+
+@settings(max_examples=15)
+@given(st.integers(3, 6), st.floats(0.0, 0.8), st.floats(0.5, 3.0), st.floats(0.5, 3.0),
+       st.floats(0.5, 2.0), st.integers(0, 2**32 - 1))
+def test_layered_winner_depth_matches_the_measured_depth(m, a, b, c, f, seed):
+    u = 1.0 + 0.03 * np.random.default_rng(seed).random(m)
+    predicted = layered_winner_depth(u, a=a, b=b, c=c, d=0.5, f=f, max_layers=12)
+    if predicted is None:
+        return
+    net = cortical_column(predicted + 1, m, f=f, u=u, a=a, b=b, c=c, d=0.5)
+    x = equilibrium(net).x
+    winners = [winner(x[idx]) for idx in layer_groups(net)]
+    assert next(ell + 1 for ell, w in enumerate(winners) if w is not None) == predicted
+    assert winners[predicted - 1] == int(np.argmax(u))
 
 
 def test_winner_depth_vectorised_and_errors():

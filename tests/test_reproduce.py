@@ -89,6 +89,7 @@ def test_column_numbers(quick_run):
     d = col["default_column"]
     assert d["winner"] == "L3.E4" and d["certified"]
     assert d["active_per_layer"] == [5, 5, 2, 1]
+    assert d["winner_depth_measured"] == d["winner_depth_predicted"] == 4
     r5 = (2 / 5) * 2 / (0.5 * 1.5)
     assert d["layer_contrasts"][0] == pytest.approx((1 + 5 * r5) * d["input_contrast"], rel=1e-9)
     two = col["two_channel"]

@@ -11,7 +11,7 @@ Analyses
 --------
 wilson_cowan_regime, wilson_cowan_equilibria, paradoxical_response, hopf_ratio
 shared_inhibition_equilibrium, motif_r, local_differential_gain
-winner_depth, layer_contrasts, layer_groups
+winner_depth, layered_winner_depth, layer_contrasts, layer_groups
 contrast, contrast_gain, differential_gain, sensitivity, winner, report_section
 
 DEFAULT_COLUMN is the built-in default circuit of ``eicircuits analyze``.
@@ -36,7 +36,13 @@ from .analysis import (
     winner,
 )
 from .builders import majorant_bound, random_ei
-from .column import DEFAULT_COLUMN, cortical_column, layer_groups, winner_depth
+from .column import (
+    DEFAULT_COLUMN,
+    cortical_column,
+    layer_groups,
+    layered_winner_depth,
+    winner_depth,
+)
 from .motif import (
     WaterFilling,
     lateral_inhibition,
@@ -70,6 +76,7 @@ __all__ = [
     "motif_r",
     "local_differential_gain",
     "winner_depth",
+    "layered_winner_depth",
     "layer_groups",
     "layer_contrasts",
     "contrast",

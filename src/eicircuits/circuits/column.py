@@ -29,9 +29,10 @@ from ..activations import Activation, ReLU
 from ..errors import ValidationError
 from ..network import Network
 from .builders import check_int, check_real, check_vector
-from .motif import motif_blocks
+from .motif import motif_blocks, shared_inhibition_equilibrium
 
-__all__ = ["cortical_column", "winner_depth", "layer_groups", "DEFAULT_COLUMN"]
+__all__ = ["cortical_column", "winner_depth", "layered_winner_depth", "layer_groups",
+           "DEFAULT_COLUMN"]
 
 #: The built-in default circuit of ``eicircuits analyze``: four layers of the shared motif,
 #: five channels whose inputs differ by 1 %; every layer is LDS (``a < 1``) and each layer
@@ -168,3 +169,34 @@ def winner_depth(c0: ArrayLike, r: ArrayLike) -> Any:
     depth = np.ceil(np.log(1.0 / c) / np.log1p(2.0 * rr) - 1e-12).astype(int)
     depth = np.maximum(depth, 0)
     return depth[()] if depth.ndim == 0 else depth
+
+
+def layered_winner_depth(u: ArrayLike, *, a: float, b: float, c: float, d: float,
+                         f: float = 1.0, max_layers: int = 1000) -> int | None:
+    """Depth of the first single winner of a feedforward shared-motif column, any ``m``.
+
+    Iterates the water-filling closed form layer by layer (layer ``ℓ + 1`` sees ``f`` times the
+    E rates of layer ``ℓ``), so it needs no network and no solver; for two channels it equals
+    :func:`winner_depth`. ``0`` when the input already has a single positive entry; ``None``
+    when no single winner appears within ``max_layers`` (e.g. tied largest inputs).
+
+    Raises
+    ------
+    ValidationError
+        Invalid motif parameters (``a ≥ 1`` included: the closed form needs uniqueness).
+
+    Examples
+    --------
+    >>> layered_winner_depth([1.00, 1.01, 1.02, 1.03, 1.04], a=0.5, b=2, c=2, d=0.5)
+    4
+    """
+    x = check_vector("u", u, np.size(u))
+    check_real("f", f, lo=0.0, lo_open=True)
+    max_layers = check_int("max_layers", max_layers, lo=1)
+    for depth in range(max_layers + 1):
+        if np.sum(x > 0) == 1:
+            return depth
+        if depth == max_layers:
+            break
+        x = f * shared_inhibition_equilibrium(x, a=a, b=b, c=c, d=d).x[:-1]
+    return None

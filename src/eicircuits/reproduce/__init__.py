@@ -79,9 +79,10 @@ def _column(n: dict[str, Any]) -> tuple[bool, str]:
     c = n["column_contrast_depth"]["default_column"]
     cs = [c["input_contrast"], *c["layer_contrasts"]]
     ok = (all(a <= b for a, b in itertools.pairwise(cs)) and c["winner"] is not None
-          and c["certified"])
-    return ok, (f"contrast {' → '.join(f'{v:.3g}' for v in cs)}; winner {c['winner']}; "
-                f"certified: {c['certified']}")
+          and c["certified"] and c["winner_depth_measured"] == c["winner_depth_predicted"])
+    return ok, (f"contrast {' → '.join(f'{v:.3g}' for v in cs)}; winner {c['winner']} at depth "
+                f"{c['winner_depth_measured']} (layered water-filling predicts "
+                f"{c['winner_depth_predicted']}); certified: {c['certified']}")
 
 
 def _local(n: dict[str, Any]) -> tuple[bool, str]:

@@ -32,6 +32,7 @@ from ..circuits import (
     lateral_inhibition,
     layer_contrasts,
     layer_groups,
+    layered_winner_depth,
     local_differential_gain,
     motif_r,
     paradoxical_response,
@@ -419,8 +420,14 @@ def column_contrast_depth(quick: bool = False) -> tuple[Figure, dict[str, Any]]:
     ax2.set_ylabel("layers until a single winner")
     ax2.set_title(f"Two channels, a = {a}, b = c = {b}, d = {d} (r = {r2:.3g})", fontsize=9)
     ax2.legend(fontsize=8)
+    wins = [winner(x[g]) for g in groups]
+    measured_depth = next((ell + 1 for ell, w in enumerate(wins) if w is not None), None)
+    p = DEFAULT_COLUMN
     return fig, {
         "default_column": {"params": DEFAULT_COLUMN, "input_contrast": c0,
+                           "winner_depth_measured": measured_depth,
+                           "winner_depth_predicted": layered_winner_depth(
+                               p["u"], a=p["a"], b=p["b"], c=p["c"], d=p["d"], f=p["f"]),
                            "layer_contrasts": cs.tolist(), "active_per_layer": active,
                            "winner": None if winner(x, net) is None else
                            net.names[winner(x, net)],
