@@ -331,8 +331,10 @@ class OutputSpec:
             dims = tuple(f"{name}_dim{k}" for k in range(len(shape)))
         return cls(kind, shape, dims)
 
-    def convert(self, name: str, value: Any, where: str) -> Any:
+    def convert(self, name: str, value: Any, where: Any) -> Any:
         """``value`` checked against this layout (raises naming the analysis and point)."""
+        if not self.shape and type(value) in _FAST.get(self.kind, ()):
+            return value
         kind, shape = _kind_and_shape(name, value)
         if shape != self.shape:
             raise ValidationError(
@@ -352,6 +354,10 @@ class OutputSpec:
             return str(value)
         arr = np.asarray(value).astype(self.dtype)
         return arr if self.shape else arr[()]
+
+
+#: Python scalar types stored as they are under each kind (the common case, no NumPy round trip).
+_FAST: dict[str, tuple[type, ...]] = {"b": (bool,), "i": (int,), "f": (float, int), "U": (str,)}
 
 
 def _kind_and_shape(name: str, value: Any) -> tuple[str, tuple[int, ...]]:

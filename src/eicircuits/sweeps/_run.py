@@ -106,7 +106,7 @@ class _Context:
 
     def converted(self, idx: tuple[int, ...], raw: Mapping[str, Any]) -> dict[str, Any]:
         assert self.specs is not None
-        where = self.where(idx)
+        where = _Where(self, idx)  # formatted only if a message needs it
         return {name: self.specs[name].convert(name, value, where) for name, value in raw.items()}
 
     def vectorized_chunk(self, sel: tuple[slice, ...]) -> dict[str, np.ndarray]:
@@ -141,6 +141,15 @@ class _Context:
                 continue
             out[name] = values if spec.kind == "U" else values.astype(spec.dtype)
         return out
+
+
+@dataclasses.dataclass(frozen=True)
+class _Where:
+    ctx: _Context
+    idx: tuple[int, ...]
+
+    def __str__(self) -> str:
+        return self.ctx.where(self.idx)
 
 
 def _failure(exc: BaseException) -> str:
