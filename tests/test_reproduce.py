@@ -68,6 +68,10 @@ def test_wilson_cowan_numbers(quick_run):
     par = n["paradoxical_effect"]
     assert par["isn"]["slope_measured"] == pytest.approx(-1 / 7, rel=1e-10)
     assert par["lds"]["slope_measured"] == pytest.approx(0.5 / (0.5 * 2 + 9), rel=1e-10)
+    step = par["step"]
+    assert step["r_i_end"] < step["r_i_before"]  # more drive to I, less I activity
+    assert step["r_i_end"] - step["r_i_before"] == pytest.approx(-0.15 / 7, rel=1e-6)
+    assert step["r_i_end"] == pytest.approx(step["r_i_after_equilibrium"], abs=1e-9)
     rm = n["wilson_cowan_regime_map"]
     assert rm["hopf_ratio_worked_example"] == 2.0
     assert rm["simulated_points"] >= 5 and rm["agreeing"] == rm["simulated_points"]

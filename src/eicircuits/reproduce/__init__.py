@@ -39,11 +39,16 @@ def _theory_gains(n: dict[str, Any]) -> tuple[bool, str]:
 def _paradox(n: dict[str, Any]) -> tuple[bool, str]:
     isn = n["paradoxical_effect"]["isn"]
     lds = n["paradoxical_effect"]["lds"]
+    step = n["paradoxical_effect"]["step"]
+    change = step["r_i_end"] - step["r_i_before"]
     ok = (abs(isn["slope_measured"] - isn["slope_predicted"]) < 1e-9
           and abs(lds["slope_measured"] - lds["slope_predicted"]) < 1e-9
-          and isn["slope_measured"] < 0 < lds["slope_measured"])
+          and isn["slope_measured"] < 0 < lds["slope_measured"]
+          and abs(change - step["predicted_change"]) < 1e-6)
     return ok, (f"ISN slope {isn['slope_measured']:.6f} (predicted {isn['slope_predicted']:.6f}"
-                f" = −1/7); LDS slope {lds['slope_measured']:.6f}")
+                f" = −1/7); LDS slope {lds['slope_measured']:.6f}; step of u_I by "
+                f"{step['u_i'][1] - step['u_i'][0]:.2f} changes r_I by {change:.6f} "
+                f"(predicted {step['predicted_change']:.6f})")
 
 
 def _hopf(n: dict[str, Any]) -> tuple[bool, str]:

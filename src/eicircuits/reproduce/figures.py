@@ -231,16 +231,18 @@ def wilson_cowan_regime_map(quick: bool = False) -> tuple[Figure, dict[str, Any]
 def paradoxical_effect(quick: bool = False) -> tuple[Figure, dict[str, Any]]:
     """``r_I*`` against ``u_I``: it rises in an LDS circuit and falls in the ISN (τ-free).
 
-    Slopes measured from :func:`eicircuits.equilibrium` by least squares over the all-active
-    range, next to ``(1 − w_EE)/((1 − w_EE)(1 + w_II) + w_EI w_IE)``.
+    Left: slopes measured from :func:`eicircuits.equilibrium` by least squares over the
+    all-active range, next to ``(1 − w_EE)/((1 − w_EE)(1 + w_II) + w_EI w_IE)``. Right: the
+    ISN's response to a step of ``u_I`` from 0.4 to 0.55 at ``t = 20``
+    (:func:`eicircuits.simulate` with a time-dependent input): ``r_I`` settles lower.
     """
-    from .. import equilibrium
+    from .. import equilibrium, simulate
 
     cases = {"lds": dict(w_ee=0.5, w_ei=3.0, w_ie=3.0, w_ii=1.0),
              "isn": dict(ISN)}
     ui = np.linspace(0.3, 0.6, 7 if quick else 31)  # both neurons active (x_E > 0 below 2/3)
-    fig = Figure(figsize=(6.0, 4.0), layout="constrained")
-    ax = fig.subplots()
+    fig = Figure(figsize=(10.0, 4.0), layout="constrained")
+    ax, ax2 = fig.subplots(1, 2)
     out: dict[str, Any] = {}
     for name, p in cases.items():
         rI = np.array([equilibrium(wilson_cowan(**p, u_e=1.0, u_i=float(v))).x[1] for v in ui])
@@ -254,6 +256,29 @@ def paradoxical_effect(quick: bool = False) -> tuple[Figure, dict[str, Any]]:
     ax.set_ylabel("equilibrium r_I*")
     ax.set_title("Paradoxical response: more drive to I, less I activity (ISN)", fontsize=9)
     ax.legend(fontsize=8)
+
+    net = wilson_cowan(**ISN, u_e=1.0, u_i=0.4)
+    x0 = equilibrium(net).x
+    t_step, t_end, lo, hi = 20.0, 60.0, 0.4, 0.55
+
+    def drive(t: float) -> np.ndarray:
+        return np.array([1.0, hi if t >= t_step else lo])
+
+    ts = np.linspace(0.0, t_end, 301 if quick else 1201)
+    tr = simulate(net, x0, (0.0, t_end), u=drive, t_eval=ts, rtol=1e-10, atol=1e-12)
+    xs = np.asarray(tr.x, dtype=float)
+    ax2.plot(ts, xs[:, 0], label="r_E")
+    ax2.plot(ts, xs[:, 1], label="r_I")
+    ax2.axvline(t_step, color="k", linestyle=":", linewidth=1, label="u_I: 0.4 → 0.55")
+    ax2.set_xlabel("time (units of τ)")
+    ax2.set_ylabel("rate")
+    ax2.set_title("ISN: a step up in the I population's input lowers r_I", fontsize=9)
+    ax2.legend(fontsize=8)
+    after = equilibrium(net.with_input([1.0, hi])).x
+    out["step"] = {"u_i": [lo, hi], "t_step": t_step, "status": str(tr.status),
+                   "r_i_before": float(xs[ts < t_step][-1, 1]), "r_i_end": float(xs[-1, 1]),
+                   "r_i_after_equilibrium": float(after[1]),
+                   "predicted_change": float(paradoxical_response(**ISN)) * (hi - lo)}
     return fig, out
 
 
