@@ -196,3 +196,20 @@ def test_the_real_command_line(tmp_path):
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "map.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_default_circuit_contrast_compounds_with_depth(tmp_path, run):
+    """Without SPEC: the built-in cortical column; THEORY §5 'Check': contrast compounds with
+    depth until a single winner appears (the gain then saturates at 1/C(u))."""
+    store = tmp_path / "col.zarr"
+    code, _, err = run("sweep", "--grid", "layers=1,2,6", "--analysis", "contrast_gain",
+                       "--analysis", "winner", "--out", str(store), "--quiet")
+    assert code == 0, err
+    ds = open_sweep(store)
+    gains = ds["contrast_gain"].values
+    assert gains[0] < gains[1] <= gains[2]
+    from eicircuits.spec import read_spec
+
+    u = np.asarray(read_spec(None).params["u"], dtype=float)  # the default column's input
+    assert gains[2] == pytest.approx((u.max() + u.min()) / (u.max() - u.min()), rel=1e-9)
+    assert ds["winner"].values[0] == -1 and ds["winner"].values[2] >= 0

@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import ValidationError
 from ..network import Network
 from ..spec import CircuitSpec, read_spec
+from ._common import add_spec_argument
 
 __all__ = ["register", "SpecBuilder"]
 
@@ -74,7 +75,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
         "builder parameter (NAME=START:STOP:NUM is numpy.linspace; NAME=V1,V2,... a list). "
         "Rerunning the same command resumes an interrupted sweep.",
     )
-    p.add_argument("spec", help="circuit specification (TOML)")
+    add_spec_argument(p, optional=True)
     p.add_argument("--grid", action="append", required=True, metavar="NAME=START:STOP:NUM",
                    help="one grid axis; repeat for more (their order is the dimension order)")
     p.add_argument("--analysis", action="append", required=True, metavar="NAME",
