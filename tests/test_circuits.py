@@ -198,3 +198,17 @@ def test_report_section_for_a_wilson_cowan_pair():
     assert wc["regime"] == "lds-stable" and wc["hopf_ratio"] is None
     assert "wilson_cowan" not in report_section(
         lds.replace(activation=Tanh()), [0.1, 0.1]).data
+
+
+def test_public_names_and_spec_builders():
+    import eicircuits
+    from eicircuits.spec import spec_from_dict
+
+    assert eicircuits.contrast is contrast and eicircuits.winner is winner
+    assert eicircuits.contrast_gain is contrast_gain
+    assert eicircuits.differential_gain is differential_gain
+    net = spec_from_dict({"builder": {"name": "random_ei", "n": 20, "rng": 3}}).network()
+    assert net.fingerprint() == random_ei(20, rng=3).fingerprint()
+    col = spec_from_dict({"builder": {"name": "cortical_column", "layers": 2, "m": 3, "f": 0.5,
+                                      "u": [1.0, 1.1, 1.2], "wiring": "local"}}).network()
+    assert col.names[-1] == "L1.I2"
