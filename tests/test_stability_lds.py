@@ -175,3 +175,19 @@ def test_diagonal_refutation_is_immediate():
     assert res.is_lds is False and res.method == "diagonal"
     assert "A[1, 1] = 0.3 ≥ 0" in res.message
     assert verify_refutation(A, res.refutation)[:2] == (True, True)
+
+
+def test_collapsing_weights_are_not_a_certificate():
+    # Regression: for this non-Hurwitz A the ascent drove every weight but one to ~1e-32 and
+    # floating point reported a "margin" of 3e-32; exact arithmetic rejected it. Such candidates
+    # are no longer accepted, and the network is refused with an exact refutation.
+    W = np.array([[0.5097343101301353, 1.4213335664369036, 3.255363999200377, -1.3411114632769208],
+                  [4.243805864502708, 0.633754845171108, 2.3676258664215375, -0.8254960178800266],
+                  [0.0, 0.0, 0.9170874514738693, -0.0],
+                  [0.7712380381426563, 4.236532031267197, 3.3331127504371727, -0.7282082324167397]])
+    A = W - np.eye(4)
+    assert not is_hurwitz(A)
+    for method in ("ascent", "sdp", "auto"):
+        res = lds(A, method=method)
+        assert res.is_lds is False, method
+        assert verify_refutation(A, res.refutation)[:2] == (True, True)

@@ -132,6 +132,20 @@ def lds_margin(A: Any, p: ArrayLike, *, tol: float = 1e-10) -> float:
     return -lam / (2 * float(np.mean(p)))
 
 
+#: A candidate certificate is accepted only with margin above this fraction of max |A_ij| and
+#: weights within this dynamic range: below, floating point cannot tell it from a boundary case
+#: (e.g. weights collapsing onto one neuron give a "margin" of 1e-32 for a non-Hurwitz A).
+_REL_MARGIN = 1e-9
+_MIN_WEIGHT = 1e-12
+
+
+def _accept(A: Any, p: FloatArray, m: float | None) -> bool:
+    if m is None or not np.isfinite(m):
+        return False
+    scale = float(np.max(np.abs(A.data if sp.issparse(A) else A)))
+    return bool(m > _REL_MARGIN * scale and np.min(p) >= _MIN_WEIGHT * np.max(p))
+
+
 def _cvxpy_solve(prob: Any, solver: str | None) -> str:
     import cvxpy as cp
 
@@ -169,7 +183,7 @@ def _lds_2x2(A: FloatArray) -> LDSResult:
     if ok:
         p = round_weights(p)
         m = lds_margin(A, p)
-        if m > 0:
+        if _accept(A, p, m):
             return LDSResult(True, p, m, None, "2x2",
                              "2 × 2 closed form: a11 < 0, a22 < 0, det > 0")
     V = refute_diagonal(A)
@@ -217,7 +231,7 @@ def _lds_sdp(A: FloatArray, solver: str | None) -> LDSResult:
     if tval > 0 and p.value is not None and np.all(p.value > 0):
         pr = round_weights(np.maximum(p.value, 1e-300))
         m = lds_margin(A, pr)
-        if m > 0:
+        if _accept(A, pr, m):
             return LDSResult(True, pr, m, None, f"sdp ({used})",
                              f"SDP optimum t* = {tval:.4g} > 0 (scaled by ‖A‖₂ = {scale:.4g})")
     # t* ≤ 0 (or a certificate lost to rounding): take the dual as the refutation.
@@ -227,6 +241,8 @@ def _lds_sdp(A: FloatArray, solver: str | None) -> LDSResult:
         V = round_factor(np.asarray(X))
         if V.shape[1] == 0 or not verify_refutation(A, V, exact=False)[0]:
             V = None
+    if V is None:
+        V = refute_eigen(A)  # not Hurwitz: the SDP optimum is 0, its dual degenerate
     if V is None:
         V, _ = refute_sdp(A, solver=solver)
     if V is not None:
@@ -339,7 +355,7 @@ def _lds_ascent(A: Any, *, e_mask: FloatArray | None, optimize: bool, max_iter: 
     p = round_weights(state["best"])
     m = lds_margin(A, p)
     dt = time.perf_counter() - t0
-    if m > 0:
+    if _accept(A, p, m):
         return LDSResult(True, p, m, None, "ascent",
                          f"first-order ascent on diagonal weights: margin {m:.4g}", dt)
     V = None
