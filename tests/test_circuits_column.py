@@ -167,7 +167,7 @@ def test_winner_depth_vectorised_and_errors():
         (dict(layers=0), r"layers: must be an integer >= 1, got 0"),
         (dict(f=0.0), r"f: must be > 0.0, got 0.0"),
         (dict(feedback=-0.1), r"feedback: must be >= 0.0, got -0.1"),
-        (dict(u=[1.0]), r"u: expected a scalar or 2 values"),
+        (dict(u=[1.0]), r"u: expected a scalar or shape \(2,\)"),
         (dict(b=-1.0), r"b: must be >= 0.0"),
     ],
 )

@@ -185,7 +185,7 @@ def test_a_above_one_is_multistable_winner_take_all():
         (dict(wiring="ring"), r"wiring: must be one of \('shared', 'local'\), got 'ring'"),
         (dict(radius=1), r"radius: only the 'local' wiring has a radius"),
         (dict(wiring="local", radius=0), r"radius: must be an integer >= 1, got 0"),
-        (dict(u=[1.0, 2.0]), r"u: expected a scalar or 3 values, got shape \(2,\)"),
+        (dict(u=[1.0, 2.0]), r"u: expected a scalar or shape \(3,\), got shape \(2,\)"),
         (dict(tau_e=-1.0), r"tau_e: must be > 0.0, got -1.0"),
     ],
 )

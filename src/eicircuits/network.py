@@ -25,6 +25,8 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
+from ._validate import check_vector
+from ._validate import describe as _describe
 from .activations import Activation, ReLU, activation_from_spec
 from .errors import DaleLawError, SizeLimitError, ValidationError
 
@@ -34,14 +36,6 @@ FloatArray = NDArray[np.float64]
 
 #: Largest n for which :meth:`Network.dense_W` densifies a sparse matrix without being asked.
 DENSE_LIMIT = 20_000
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, np.ndarray):
-        return f"array of shape {value.shape} and dtype {value.dtype}"
-    if sp.issparse(value):
-        return f"sparse matrix of shape {value.shape}"
-    return f"{value!r} of type {type(value).__name__}"
 
 
 def _first_bad(mask: NDArray[np.bool_]) -> tuple[int, ...]:
@@ -138,21 +132,7 @@ class Network:
     # ------------------------------------------------------------------ validation
     @staticmethod
     def _check_vector(name: str, value: Any, n: int, *, default: float) -> FloatArray:
-        if value is None:
-            value = default
-        try:
-            arr = np.array(value, dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(f"{name}: expected numbers, got {_describe(value)}") from exc
-        if arr.ndim == 0:
-            arr = np.full(n, float(arr))
-        if arr.shape != (n,):
-            raise ValidationError(
-                f"{name}: expected a scalar or shape ({n},) to match W, got shape {arr.shape}"
-            )
-        if not np.all(np.isfinite(arr)):
-            i = int(np.flatnonzero(~np.isfinite(arr))[0])
-            raise ValidationError(f"{name}: every entry must be finite; {name}[{i}] = {arr[i]}")
+        arr = check_vector(name, value, n, default=default, context=" to match W")
         arr.setflags(write=False)
         return arr
 

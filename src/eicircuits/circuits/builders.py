@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
+from .._validate import describe as _describe
 from ..errors import ValidationError
 from ..network import Network
 
@@ -32,9 +33,6 @@ FloatArray = NDArray[np.float64]
 #: ``random_ei`` stores ``W`` sparse (CSR) above this many neurons unless told otherwise.
 SPARSE_ABOVE = 1000
 
-
-def _describe(value: Any) -> str:
-    return f"{value!r} of type {type(value).__name__}"
 
 
 def check_real(name: str, value: Any, *, lo: float | None = None, hi: float | None = None,
@@ -62,24 +60,6 @@ def check_int(name: str, value: Any, *, lo: int) -> int:
     if value < lo:
         raise ValidationError(f"{name}: must be an integer >= {lo}, got {value}")
     return int(value)
-
-
-def check_vector(name: str, value: Any, m: int, *, default: float = 0.0) -> FloatArray:
-    """A scalar or a length-``m`` vector of finite reals, as a float array of shape ``(m,)``."""
-    if value is None:
-        value = default
-    try:
-        arr = np.array(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(f"{name}: expected numbers, got {_describe(value)}") from exc
-    if arr.ndim == 0:
-        arr = np.full(m, float(arr))
-    if arr.shape != (m,):
-        raise ValidationError(f"{name}: expected a scalar or {m} values, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        k = int(np.flatnonzero(~np.isfinite(arr))[0])
-        raise ValidationError(f"{name}: every entry must be finite; {name}[{k}] = {arr[k]}")
-    return arr
 
 
 def majorant_bound(W: Any, *, iterations: int = 30) -> tuple[float, FloatArray]:

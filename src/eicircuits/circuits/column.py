@@ -25,10 +25,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._validate import check_vector
 from ..activations import Activation, ReLU
 from ..errors import ValidationError
 from ..network import Network
-from .builders import check_int, check_real, check_vector
+from .builders import check_int, check_real
 from .motif import motif_blocks, shared_inhibition_equilibrium
 
 __all__ = ["cortical_column", "winner_depth", "layered_winner_depth", "layer_groups",

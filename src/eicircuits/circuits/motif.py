@@ -35,10 +35,11 @@ import dataclasses
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._validate import check_vector
 from ..activations import Activation, ReLU
 from ..errors import ValidationError
 from ..network import Network
-from .builders import check_int, check_real, check_vector
+from .builders import check_int, check_real
 
 __all__ = [
     "lateral_inhibition",
