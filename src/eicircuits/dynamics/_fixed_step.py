@@ -121,7 +121,8 @@ class _NumpyStepper:
         net = prob.net
         self.n = n = net.n
         self.scheme, self.stages, _ = FIXED_METHODS[method]
-        self.tableau = TABLEAUX.get(method)
+        tableau = TABLEAUX.get(method)
+        self.abc = tableau.arrays() if tableau is not None else None
         self.phi = _inplace_activation(net)
         self.sparse = net.is_sparse
         W = net.W
@@ -187,8 +188,7 @@ class _NumpyStepper:
             x *= coef
             x += T
         else:
-            A, b, c = self.tableau.arrays() if not hasattr(self, "_abc") else self._abc
-            self._abc = (A, b, c)
+            A, b, c = self.abc
             K, Y, tmp = self.K, self.Y, self.tmp
             for i in range(self.stages):
                 Y[:] = x

@@ -1,17 +1,26 @@
 """The numba kernel of the fixed-step path (imported only when numba is used).
 
 See :mod:`._kernels` for what it does; kept apart so that importing eicircuits never imports
-numba, and at module level so that numba can cache the compiled code on disk.
+numba, and at module level so that numba can cache the compiled code on disk. Without numba the
+functions stay plain Python (importable, e.g. by doctest collection, but never used).
 """
 
-import numba
 import numpy as np
+
+try:
+    import numba
+except ImportError:  # pragma: no cover - numba is optional; keep the module importable
+    numba = None
 
 #: States below this magnitude are set to 0: a silent neuron decays geometrically and would
 #: otherwise reach subnormal numbers, whose arithmetic is ~100x slower on x86.
 FLUSH = 1e-250
 
-jit = numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+jit = (
+    numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+    if numba is not None
+    else (lambda fn: fn)
+)
 
 
 @jit
