@@ -658,3 +658,14 @@ def test_numba_kernel_flushes_silent_neurons_to_zero_before_subnormals():
     exact = simulate(net, [1.0], (0.0, 500.0), backend="numpy", **kw).final[0]
     assert exact == 0.5**1000 > 0.0
     assert simulate(net, [1.0], (0.0, 500.0), backend="numba", **kw).final[0] == 0.0
+
+
+def test_cli_main_dispatches_simulate_and_reports_bad_input(tmp_path, capsys):
+    from eicircuits.cli import main
+
+    spec = tmp_path / "c.toml"
+    spec.write_text('[network]\nW = [[0.5]]\nu = [1.0]\n', encoding="utf-8")
+    out = str(tmp_path / "o")
+    assert main(["simulate", str(spec), "--t-end", "5", "--quiet", "--out", out]) == 0
+    assert main(["simulate", str(spec), "--dt", "-1", "--quiet", "--out", out]) == 2
+    assert "simulate: error: dt: must be a finite number > 0" in capsys.readouterr().err
