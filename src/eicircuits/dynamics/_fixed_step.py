@@ -272,7 +272,8 @@ class _NumbaStepper:
             self.data = np.zeros(1)
         else:
             W = sp.csr_array(W)
-            W.sort_indices()
+            if not W.has_sorted_indices:  # sorted rows read x in order; copy, never mutate net.W
+                W = W.sorted_indices()
             self.Wd = np.zeros((1, 1))
             # unsigned views (no copy): indices are ≥ 0, and numba indexes faster with them
             self.indptr = _unsigned(W.indptr)
