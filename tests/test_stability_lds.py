@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -191,3 +193,39 @@ def test_collapsing_weights_are_not_a_certificate():
         res = lds(A, method=method)
         assert res.is_lds is False, method
         assert verify_refutation(A, res.refutation)[:2] == (True, True)
+
+
+def test_fact2_lds_does_not_depend_on_time_constants():
+    # THEORY §3 Fact 2: A LDS ⇒ DA and AD LDS. For DA the weights are P D⁻¹ as THEORY says;
+    # for AD they are P D (congruence: D(PA + AᵀP)D = (PD)(AD) + (AD)ᵀ(PD)), not D⁻¹P as
+    # THEORY writes: D⁻¹P fails here.
+    rng = np.random.default_rng(20)
+    A = _lds_matrix(6, rng)
+    p = lds(A).p
+    wrong = 0
+    for _ in range(20):
+        d = np.exp(rng.uniform(-3, 3, 6))
+        assert _certificate_holds_exactly(d[:, None] * A, p / d)   # τ⁻¹(W − I): P D⁻¹
+        assert _certificate_holds_exactly(A * d[None, :], p * d)   # (W − I)τ⁻¹: P D
+        wrong += not _certificate_holds_exactly(A * d[None, :], p / d)
+    assert wrong > 0
+
+
+def test_fact3_every_principal_submatrix_inherits_the_certificate():
+    rng = np.random.default_rng(21)
+    A = _lds_matrix(6, rng)
+    p = lds(A).p
+    for k in range(1, 6):
+        for S in itertools.combinations(range(6), k):
+            idx = np.array(S)
+            assert _certificate_holds_exactly(A[np.ix_(idx, idx)], p[idx])
+
+
+def test_fact6_inhibitory_ring_is_unique_but_unstable():
+    # W = −3C: −(W − I) = I + 3C is a P-matrix (one equilibrium for every input), yet W − I is
+    # not Hurwitz (the network oscillates), hence not LDS; the refusal carries a proof.
+    C = np.roll(np.eye(3), 1, axis=1)
+    A = -3.0 * C - np.eye(3)
+    assert is_p_matrix(-A) and not is_hurwitz(A)
+    res = lds(A)
+    assert res.is_lds is False and verify_refutation(A, res.refutation)[:2] == (True, True)
