@@ -21,7 +21,7 @@ from eicircuits.stability import (
     log_norm,
     report_section,
 )
-from eicircuits.stability.certificate import l2_lmi
+from eicircuits.stability.certificate import l2_lmi, tau_fingerprint
 
 ACTIVATIONS = [ReLU(), ClippedReLU(r_max=2.0), Tanh(), Logistic(), Softplus(), Linear()]
 
@@ -445,3 +445,36 @@ def test_verify_exact_is_limited_and_large_certificates_use_floating_point():
     assert ver and not ver.exact and "Cholesky" in ver.method
     with pytest.raises(ValidationError, match="limited to n ≤ 60"):
         cert.verify(exact=True)
+
+
+def test_voltage_form_converges_with_unequal_tau():
+    # The unequal-τ statement claims global stability of the voltage form (weights p_i τ_i).
+    rng = np.random.default_rng(22)
+    while True:
+        net = random_ei(5, 2, rng, a=0.7, b=4.0, c=4.0, d=0.5)
+        if certify(net, method="lds").certified:
+            break
+    for act in (ReLU(), Tanh()):
+        vnet = net.replace(activation=act, tau=np.exp(rng.uniform(-2, 2, net.n)),
+                           u=rng.normal(size=net.n) * 2)
+        finals = [solve_ivp(lambda _, v, m=vnet: m.voltage_field(v), (0, 400), rng.normal(
+            size=net.n) * 5, method="LSODA", rtol=1e-10, atol=1e-12).y[:, -1] for _ in range(5)]
+        assert np.max(np.abs(np.array(finals) - finals[0])) < 1e-6
+
+
+def test_theory_lateral_inhibition_certificate():
+    # THEORY §5: motif (G) is LDS ⇔ a < 1 with P = diag((b/m)·1, c), for any inhibition strength.
+    m, b, c, d = 5, 2.0, 7.0, 0.5
+    for a, ok in ((0.0, True), (0.9, True), (1.1, False)):
+        W = np.zeros((m + 1, m + 1))
+        W[:m, :m] = a * np.eye(m)
+        W[m, :m] = b / m
+        W[:m, m] = -c
+        W[m, m] = -d
+        net = Network(W=W, cell_types="E" * m + "I")
+        p = np.array([b / m] * m + [c])
+        cert = Certificate(True, "lds", "THEORY §5 certificate", weights=p, n=m + 1,
+                           fingerprint=net.fingerprint(), tau_hash=tau_fingerprint(net.tau),
+                           network=net)
+        assert bool(cert.verify()) is ok
+        assert certify(net).certified is ok
