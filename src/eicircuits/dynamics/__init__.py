@@ -5,6 +5,8 @@ Trajectory         -- result: ``t``, ``x``, ``status``, ``message``, ``to_xarray
 METHODS            -- method name -> ``"adaptive"`` (SciPy's solvers) or ``"fixed"`` (needs dt)
 TABLEAUX           -- Butcher tableaux of the explicit Runge–Kutta schemes (exact fractions)
 STATUSES           -- every trajectory status and its meaning
+simulate_batch     -- many runs of one network at once (fixed step; NumPy or optional JAX)
+BatchTrajectory    -- its result: ``x`` (B, T, n), a status per member, ``member(k)``
 
 Adaptive methods wrap SciPy's ``OdeSolver`` classes step by step (so divergence, ``max_steps``
 and ``until_steady`` are checked after every step); the fixed-step path (explicit Euler,
@@ -19,8 +21,10 @@ Examples
 ('success', 2.0)
 """
 
+from ._batch import BatchTrajectory, simulate_batch
 from ._simulate import METHODS, simulate
 from ._tableaux import TABLEAUX
 from ._trajectory import STATUSES, Trajectory
 
 __all__ = ["simulate", "Trajectory", "METHODS", "TABLEAUX", "STATUSES"]
+__all__ += ["simulate_batch", "BatchTrajectory"]

@@ -1,0 +1,281 @@
+"""The optional JAX backend of :func:`~eicircuits.dynamics.simulate_batch`.
+
+The whole batch advances inside one compiled program: :func:`jax.lax.scan` over the saved rows,
+:func:`jax.lax.fori_loop` over the steps between two saved rows, one batched mat-vec
+``X @ Wᵀ`` (dense) or ``(W @ Xᵀ)ᵀ`` (sparse ``W`` as a :class:`jax.experimental.sparse.BCOO`,
+never densified) per Runge–Kutta stage. Every step checks each member against the divergence
+bound; a member that leaves it (or becomes non-finite) is frozen at its last valid state and its
+step, neuron and value are recorded, while the others go on.
+
+Precision: every array is float64. The run happens inside JAX's ``enable_x64`` context manager,
+so JAX's global configuration (``jax_enable_x64``) is left as it was; this module imports jax
+only when the backend is used, so ``import eicircuits`` never imports jax.
+
+Activations: each built-in activation has a ``jax.numpy`` version in :data:`JAX_ACTIVATIONS`,
+keyed by its type (a :class:`~eicircuits.activations.Scaled` wraps its base's). A user-defined
+activation has none: :func:`check_supported` raises a :class:`~eicircuits.ValidationError`
+that names it and points to ``backend="numpy"``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.util
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..activations import Activation, ClippedReLU, Linear, Logistic, ReLU, Scaled, Softplus, Tanh
+from ..errors import ValidationError
+from ..network import Network
+from ._fixed_step import FIXED_METHODS
+from ._tableaux import TABLEAUX
+
+__all__ = ["JAX_ACTIVATIONS", "available", "check_supported", "jax_activation", "run_jax"]
+
+FloatArray = NDArray[np.float64]
+
+
+# --------------------------------------------------------------------------- activations
+def _relu(act: Activation, jnp: Any) -> Callable[[Any], Any]:
+    return lambda z: jnp.maximum(z, 0.0)
+
+
+def _clipped(act: Activation, jnp: Any) -> Callable[[Any], Any]:
+    r_max = float(act.r_max)  # type: ignore[attr-defined]
+    return lambda z: jnp.clip(z, 0.0, r_max)
+
+
+def _linear(act: Activation, jnp: Any) -> Callable[[Any], Any]:
+    return lambda z: z
+
+
+def _tanh(act: Activation, jnp: Any) -> Callable[[Any], Any]:
+    return jnp.tanh
+
+
+def _logistic(act: Activation, jnp: Any) -> Callable[[Any], Any]:
+    import jax
+
+    return lambda z: jax.nn.sigmoid(4.0 * z)
+
+
+def _softplus(act: Activation, jnp: Any) -> Callable[[Any], Any]:
+    return lambda z: jnp.logaddexp(0.0, z)
+
+
+def _scaled(act: Activation, jnp: Any) -> Callable[[Any], Any]:
+    base = jax_activation(act.base, jnp)  # type: ignore[attr-defined]
+    s = float(act.s)  # type: ignore[attr-defined]
+    return lambda z: base(z / s)
+
+
+#: Activation type -> factory ``f(activation, jax.numpy) -> (z -> φ(z))``.
+JAX_ACTIVATIONS: dict[type, Callable[[Activation, Any], Callable[[Any], Any]]] = {
+    ReLU: _relu,
+    ClippedReLU: _clipped,
+    Linear: _linear,
+    Tanh: _tanh,
+    Logistic: _logistic,
+    Softplus: _softplus,
+    Scaled: _scaled,
+}
+
+
+def _unsupported(act: Activation) -> Activation | None:
+    """The activation (``act`` or a base inside it) with no JAX version, or ``None``."""
+    if type(act) not in JAX_ACTIVATIONS:
+        return act
+    if isinstance(act, Scaled):
+        return _unsupported(act.base)
+    return None
+
+
+def jax_activation(act: Activation, jnp: Any) -> Callable[[Any], Any]:
+    """The ``jax.numpy`` version of a built-in activation.
+
+    Raises
+    ------
+    ValidationError
+        ``act`` (or the base of a ``Scaled``) is not a built-in activation.
+    """
+    bad = _unsupported(act)
+    if bad is not None:
+        raise ValidationError(_unsupported_message(bad))
+    return JAX_ACTIVATIONS[type(act)](act, jnp)
+
+
+def _unsupported_message(act: Activation) -> str:
+    builtins = ", ".join(t.__name__ for t in JAX_ACTIVATIONS)
+    return (
+        f"backend: 'jax' has no jax.numpy version of the activation {act!r} (type "
+        f"{type(act).__name__}); built-in ones are {builtins}. Use backend='numpy', which "
+        "calls any Activation"
+    )
+
+
+def check_supported(net: Network) -> None:
+    """Raise a :class:`~eicircuits.ValidationError` if some activation has no JAX version."""
+    for act in set(net.activations):
+        bad = _unsupported(act)
+        if bad is not None:
+            raise ValidationError(_unsupported_message(bad))
+
+
+def supported(net: Network) -> bool:
+    """Whether every activation of ``net`` has a JAX version."""
+    return all(_unsupported(a) is None for a in set(net.activations))
+
+
+@functools.cache
+def available() -> bool:
+    """Whether jax is installed (checked without importing it)."""
+    return importlib.util.find_spec("jax") is not None
+
+
+# --------------------------------------------------------------------------- precision
+@contextlib.contextmanager
+def x64() -> Iterator[None]:
+    """Enable float64 in JAX for the duration of the block (global config untouched)."""
+    import jax
+
+    ctx = getattr(jax, "enable_x64", None)
+    if ctx is None:  # pragma: no cover - jax < 0.4.36 keeps it in jax.experimental
+        from jax.experimental import enable_x64 as ctx
+    with ctx(True):
+        yield
+
+
+# --------------------------------------------------------------------------- compiled run
+@functools.cache
+def _compiled() -> Any:
+    """Build (once) the jitted ``segment`` function; imports jax."""
+    import jax
+    import jax.numpy as jnp
+    from jax import lax
+
+    def segment(carry: Any, W: Any, inv_tau: Any, U: Any, group: Any, h: Any, bound: Any,
+                every: Any, *, length: int, method: str, form: str,
+                acts: tuple[Activation, ...], sparse: bool) -> Any:
+        scheme = FIXED_METHODS[method][0]
+        fns = [jax_activation(a, jnp) for a in acts]
+
+        def phi(z: Any) -> Any:
+            out = fns[0](z)
+            for g in range(1, len(fns)):
+                out = jnp.where(group == g, fns[g](z), out)
+            return out
+
+        def matmul(Y: Any) -> Any:
+            if sparse:
+                return (W @ Y.T).T
+            return Y @ W.T
+
+        def target(Y: Any) -> Any:
+            if form == "rate":
+                return phi(matmul(Y) + U)
+            return matmul(phi(Y)) + U
+
+        if scheme == "euler":
+            coef = h * inv_tau
+        elif scheme == "exp-euler":
+            coef = jnp.exp(-h * inv_tau)
+        else:
+            coef = inv_tau
+            A, b, _ = TABLEAUX[method].arrays()
+
+        def step(X: Any) -> Any:
+            if scheme == "euler":
+                return X + (target(X) - X) * coef
+            if scheme == "exp-euler":
+                T = target(X)
+                return (X - T) * coef + T
+            K: list[Any] = []
+            for i in range(len(b)):
+                Y = X
+                for j in range(i):
+                    if A[i, j] != 0.0:
+                        Y = Y + K[j] * (h * float(A[i, j]))
+                K.append((target(Y) - Y) * coef)
+            for i in range(len(b)):
+                if b[i] != 0.0:
+                    X = X + K[i] * (h * float(b[i]))
+            return X
+
+        def one(_: Any, c: Any) -> Any:
+            X, alive, stop, bad_i, bad_v, s = c
+            Xn = step(X)
+            fine = jnp.abs(Xn) <= bound  # False for NaN too
+            ok = jnp.all(fine, axis=1)
+            newly = alive & ~ok
+            i = jnp.argmin(fine, axis=1)  # first neuron out of bounds
+            v = jnp.take_along_axis(Xn, i[:, None], axis=1)[:, 0]
+            alive_next = alive & ok
+            X = jnp.where(alive_next[:, None], Xn, X)
+            return (X, alive_next, jnp.where(newly, s, stop), jnp.where(newly, i, bad_i),
+                    jnp.where(newly, v, bad_v), s + 1)
+
+        def outer(c: Any, _: Any) -> Any:
+            c = lax.fori_loop(0, every, one, c)
+            return c, c[0]
+
+        return lax.scan(outer, carry, None, length=length)
+
+    return jax.jit(segment, static_argnames=("length", "method", "form", "acts", "sparse"))
+
+
+def run_jax(
+    net: Network, form: str, method: str, X0: FloatArray, U: FloatArray, *, dt: float,
+    dt_last: float, N: int, every: int, bound: float,
+) -> tuple[FloatArray, FloatArray, NDArray[np.int64], NDArray[np.int64], FloatArray]:
+    """Advance the batch ``X0`` (B, n) by ``N`` steps, saving after every ``every`` steps.
+
+    The first ``N − 1`` steps use ``dt`` and the last ``dt_last`` (as in
+    :func:`~eicircuits.simulate`). Returns ``(rows, X, stop, bad_i, bad_v)``: the saved states
+    after steps ``every, 2·every, …`` below ``N`` and after step ``N``, shape (B, R, n); the final
+    states (B, n); per member the step at which it diverged (``N`` if it did not), the first
+    neuron out of bounds and its value.
+
+    Raises
+    ------
+    ValidationError
+        An activation has no JAX version.
+    """
+    check_supported(net)
+    import jax
+    import jax.numpy as jnp
+
+    fn = _compiled()
+    acts = tuple(dict.fromkeys(net.activations))
+    index = {a: g for g, a in enumerate(acts)}
+    group_np = np.array([index[a] for a in net.activations], dtype=np.int64)
+    B = X0.shape[0]
+    with x64():
+        if net.is_sparse:
+            from jax.experimental import sparse as jsparse
+
+            W = jsparse.BCOO.from_scipy_sparse(net.W.sorted_indices())
+        else:
+            W = jnp.asarray(net.W)
+        args = (W, jnp.asarray(1.0 / net.tau), jnp.asarray(U), jnp.asarray(group_np))
+        static = {"method": method, "form": form, "acts": acts, "sparse": net.is_sparse}
+        carry = (jnp.asarray(X0), jnp.ones(B, dtype=bool), jnp.full(B, N, dtype=jnp.int64),
+                 jnp.full(B, -1, dtype=jnp.int64), jnp.zeros(B), jnp.asarray(0, dtype=jnp.int64))
+        h, hb, lim = jnp.asarray(dt), jnp.asarray(dt_last), jnp.asarray(bound)
+        parts = []
+        m = (N - 1) // every
+        if m > 0:
+            carry, ys = fn(carry, *args, h, lim, every, length=m, **static)
+            parts.append(ys)
+        rest = N - 1 - m * every
+        if rest > 0:
+            carry, _ = fn(carry, *args, h, lim, rest, length=1, **static)
+        carry, ys = fn(carry, *args, hb, lim, 1, length=1, **static)
+        parts.append(ys)
+        rows = np.moveaxis(np.asarray(jnp.concatenate(parts, axis=0)), 0, 1)
+        X, _, stop, bad_i, bad_v, _ = jax.device_get(carry)
+    return (rows, np.asarray(X, dtype=float), np.asarray(stop, dtype=np.int64),
+            np.asarray(bad_i, dtype=np.int64), np.asarray(bad_v, dtype=float))
