@@ -108,7 +108,7 @@ def simulate_to_rest(net: Network, x0: np.ndarray, t_end: float = 400.0,
 def random_ei(rng: np.random.Generator, n: int, norm: float, density: float = 1.0,
               sparse: bool = False):  # type: ignore[no-untyped-def]
     """Dale-sign E–I weights (80 % E) scaled to spectral norm ``norm`` (< 1: I − W is P)."""
-    n_e = max(1, int(round(0.8 * n)))
+    n_e = max(1, round(0.8 * n))
     mask = rng.random((n, n)) < density
     W = rng.random((n, n)) * mask
     W[:, n_e:] *= -4.0
@@ -561,7 +561,7 @@ def test_bad_arguments(kwargs: dict, match: str) -> None:
 
 
 def test_bad_network_and_methods() -> None:
-    with pytest.raises(ValidationError, match="net must be an eicircuits.Network"):
+    with pytest.raises(ValidationError, match=r"net must be an eicircuits\.Network"):
         equilibrium(np.eye(2))  # type: ignore[arg-type]
     tanh = Network(W=[[0.5]], u=[1.0], activation=Tanh())
     with pytest.raises(ValidationError, match=r"method='active-set' needs.*Tanh.*'newton'"):
@@ -576,12 +576,14 @@ def test_size_limits() -> None:
     big = Network(W=sp.csr_array((3001, 3001)), u=1.0)
     with pytest.raises(SizeLimitError, match="n = 3001 exceeds LEMKE_MAX_N = 3000"):
         equilibrium(big, method="lemke")
-    with pytest.raises(SizeLimitError, match="n = 21 neurons exceeds max_n = 20"):
-        equilibria(Network(W=np.zeros((21, 21)), u=1.0))
-    with pytest.raises(SizeLimitError, match="max_n = 13"):
-        equilibria(Network(W=np.zeros((14, 14)), u=1.0, activation=ClippedReLU(1.0)))
-    assert len(equilibria(Network(W=np.zeros((14, 14)), u=1.0, activation=ClippedReLU(1.0)),
-                          max_n=14)) == 1
+    with pytest.raises(SizeLimitError, match="n = 19 neurons exceeds max_n = 18"):
+        equilibria(Network(W=np.zeros((19, 19)), u=1.0))
+    with pytest.raises(SizeLimitError, match="max_n = 11"):
+        equilibria(Network(W=np.zeros((12, 12)), u=1.0, activation=ClippedReLU(1.0)))
+    # Interval pruning: with W = 0 every neuron's state is forced, one candidate is examined.
+    (eq,) = equilibria(Network(W=np.zeros((12, 12)), u=1.0, activation=ClippedReLU(2.0)),
+                       max_n=12)
+    assert "1 state vectors" in eq.message and np.all(eq.x == 1.0)
 
 
 def test_lemke_bad_shapes() -> None:
@@ -591,10 +593,11 @@ def test_lemke_bad_shapes() -> None:
         lemke([[1.0]], [np.inf])
 
 
-def test_equilibria_at_twenty_neurons_is_fast_enough() -> None:
+@pytest.mark.parametrize("n", [12, pytest.param(18, marks=pytest.mark.slow)])
+def test_equilibria_of_larger_ei_network(n: int) -> None:
     rng = np.random.default_rng(0)
-    W, types = random_ei(rng, 20, 0.9)
-    net = Network(W=W, u=rng.normal(size=20), cell_types=types)
+    W, types = random_ei(rng, n, 0.9)
+    net = Network(W=W, u=rng.normal(size=n), cell_types=types)
     eqs = equilibria(net)
     assert len(eqs) == 1  # ‖W‖ < 1: unique
     np.testing.assert_allclose(eqs[0].x, equilibrium(net).x, atol=1e-10)

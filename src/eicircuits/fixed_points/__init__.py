@@ -336,8 +336,8 @@ def equilibria(
     net : Network
         ReLU / clipped ReLU / linear activations (any per-neuron mix).
     max_n : int, optional
-        Largest ``n`` accepted; default 20 when every neuron has at most two pieces (ReLU,
-        linear), 13 otherwise (clipped ReLU has three).
+        Largest ``n`` accepted; default 18 when every neuron has at most two pieces (ReLU,
+        linear; about 2 s here), 11 otherwise (clipped ReLU has three).
     tol : float
         Feasibility and duplicate tolerance (relative).
     u : array_like, optional
@@ -369,7 +369,7 @@ def equilibria(
     prob = _need_box(net, uu, "enumeration")
     if max_n is None:
         three = np.isfinite(prob.lo) & np.isfinite(prob.hi)
-        max_n = 13 if np.any(three) else 20
+        max_n = 11 if np.any(three) else 18
     if net.n > max_n:
         raise SizeLimitError(
             f"equilibria: support enumeration on n = {net.n} neurons exceeds max_n = {max_n} "

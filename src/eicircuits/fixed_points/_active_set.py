@@ -31,6 +31,9 @@ FloatArray = NDArray[np.float64]
 
 _SQRT_HALF = 1.0 - math.sqrt(0.5)
 
+#: Inexact Newton: while the state still changes, solve only to FORCING × the residual.
+FORCING = 0.1
+
 
 @dataclasses.dataclass
 class Outcome:
@@ -151,7 +154,7 @@ def solve(
         key = state.tobytes()
         if record:
             states.append(key)
-        atol = 0.1 * tol_abs if key == prev else max(0.1 * tol_abs, 1e-3 * res)
+        atol = 0.1 * tol_abs if key == prev else max(0.1 * tol_abs, FORCING * res)
         prev = key
         xN, why = newton_point(prob, state, x, policy=linear_solver, atol=atol, stats=stats)
         if not globalize:
