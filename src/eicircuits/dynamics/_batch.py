@@ -488,7 +488,7 @@ def simulate_batch(
     >>> net = Network(W=[[0.5, -1.0], [1.0, -0.5]], cell_types="EI")
     >>> res = simulate_batch(net, [[0.0, 0.0], [1.0, 2.0]], (0.0, 40.0), dt=0.01,
     ...                      u=[[1.0, 0.5], [2.0, 0.0]], backend="numpy", save_every=1000)
-    >>> res.x.shape, list(res.status)
+    >>> res.x.shape, res.status.tolist()
     ((2, 5, 2), ['success', 'success'])
     >>> x = res.final[1]
     >>> bool(np.allclose(x, net.phi(net.W @ x + [2.0, 0.0]), atol=1e-8))
