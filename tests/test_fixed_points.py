@@ -601,3 +601,69 @@ def test_equilibria_of_larger_ei_network(n: int) -> None:
     eqs = equilibria(net)
     assert len(eqs) == 1  # ‖W‖ < 1: unique
     np.testing.assert_allclose(eqs[0].x, equilibrium(net).x, atol=1e-10)
+
+
+# ---------------------------------------------------------------------------- internals
+def test_fischer_burmeister_merit_zeros_and_jacobian() -> None:
+    from eicircuits.fixed_points._active_set import FBMerit
+    from eicircuits.fixed_points._problem import box_problem
+
+    rng = np.random.default_rng(12)
+    acts = [ReLU(), ClippedReLU(1.0), Linear(), ClippedReLU(2.0), ReLU()]
+    W = rng.normal(size=(5, 5)) * 0.3
+    net = Network(W=W, u=rng.normal(size=5), activation=acts)
+    prob = box_problem(net, net.u)
+    merit = FBMerit(prob)
+    x = equilibrium(net).x
+    phi, _, _ = merit(x, prob.drive(x))
+    assert np.max(np.abs(phi)) <= 1e-12  # Φ_FB vanishes at the equilibrium …
+    for _ in range(5):  # … and not elsewhere; its Jacobian matches finite differences
+        y = rng.normal(size=5)
+        phi, alpha, beta = merit(y, prob.drive(y))
+        assert np.max(np.abs(phi)) > 1e-6
+        J = np.diag(alpha) + beta[:, None] * (np.eye(5) - W)
+        h = 1e-7
+        fd = np.column_stack([
+            (merit(y + h * e, prob.drive(y + h * e))[0]
+             - merit(y - h * e, prob.drive(y - h * e))[0]) / (2 * h) for e in np.eye(5)
+        ])
+        np.testing.assert_allclose(J, fd, atol=1e-5)
+
+
+def test_cycling_case_with_sparse_storage() -> None:
+    W, u = CYCLING[1]
+    eq = equilibrium(Network(W=sp.csr_array(np.array(W)), u=u), method="active-set")
+    exact = np.array([float(v) for v in exact_relu_solution(W, u)])
+    assert eq.converged
+    np.testing.assert_allclose(eq.x, exact, atol=1e-12)
+
+
+def test_multistable_start_point_selects_equilibrium() -> None:
+    net = Network(W=ISN_W, u=[-1.0, -4.0])
+    assert np.allclose(equilibrium(net).x, [0.0, 0.0])
+    eq = equilibrium(net, x0=[1.5, 0.2])
+    np.testing.assert_allclose(eq.x, [10 / 7, 1 / 7], atol=1e-14)
+    assert eq.converged and eq.residual <= 1e-14
+
+
+def test_lemke_singular_linear_block() -> None:
+    net = Network(W=[[1.0, 0.5], [0.2, 0.0]], u=[1.0, 1.0], activation=[Linear(), ReLU()])
+    eq = equilibrium(net, method="lemke")
+    assert not eq.converged and "linear neurons' block of I − W is singular" in eq.message
+    assert np.all(np.isnan(eq.x)) and eq.residual == np.inf
+
+
+def test_report_section_for_failure() -> None:
+    net = Network(W=[[2.0]], u=[1.0])
+    sec = report_section(net, equilibrium(net))
+    assert "converged   NO" in sec.text and sec.data["converged"] is False
+    assert "no solution" in sec.data["message"]
+
+
+def test_max_iter_exhausted_is_reported() -> None:
+    rng = np.random.default_rng(2)
+    W, types = random_ei(rng, 60, 0.9)
+    net = Network(W=W, u=rng.normal(size=60), cell_types=types)
+    eq = equilibrium(net, method="active-set", max_iter=0)
+    assert not eq.converged and "max_iter = 0" in eq.message
+    assert equilibrium(net, method="active-set").converged
