@@ -667,3 +667,23 @@ def test_max_iter_exhausted_is_reported() -> None:
     eq = equilibrium(net, method="active-set", max_iter=0)
     assert not eq.converged and "max_iter = 0" in eq.message
     assert equilibrium(net, method="active-set").converged
+
+
+def test_lcp_matrix_characterises_equilibria() -> None:
+    from eicircuits.fixed_points import lcp_matrix
+
+    rng = np.random.default_rng(6)
+    W = rng.normal(size=(4, 4)) * 0.4
+    for acts in ([ReLU()] * 4, [ClippedReLU(1.0), ReLU(), Linear(), ClippedReLU(0.5)]):
+        net = Network(W=W, u=rng.normal(size=4), activation=acts)
+        M, q, lo, hi = lcp_matrix(net)
+        x = equilibrium(net).x
+        w = M @ x + q
+        at_lo, at_hi = np.isclose(x, lo), np.isclose(x, hi)
+        assert np.all(w[at_lo] >= -1e-12) and np.all(w[at_hi] <= 1e-12)
+        np.testing.assert_allclose(w[~at_lo & ~at_hi], 0.0, atol=1e-12)
+        Ms, *_ = lcp_matrix(Network(W=sp.csr_array(W), u=net.u, activation=acts))
+        assert sp.issparse(Ms)
+        np.testing.assert_allclose(Ms.toarray(), M)
+    with pytest.raises(ValidationError, match="method='lcp_matrix' needs"):
+        lcp_matrix(Network(W=W, activation=Tanh()))

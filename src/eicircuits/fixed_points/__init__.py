@@ -7,6 +7,7 @@ equilibria    -- every equilibrium of a small piecewise-linear network, with loc
 Equilibrium   -- the result object (``x``, ``residual``, ``active``, ``converged``, ``message``…)
 lemke         -- Lemke's method for a standard LCP, in floating point or exact rationals
 report_section -- a report section summarising an equilibrium (for ``eicircuits analyze``)
+lcp_matrix    -- the (box) LCP data ``(M, q, lo, hi)`` of a piecewise-linear network
 
 Methods (``equilibrium(net, method=...)``)
 -------------------------------------------
@@ -72,6 +73,7 @@ __all__ = [
     "report_section",
     "kink_neurons",
     "LEMKE_MAX_N",
+    "lcp_matrix",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -385,6 +387,40 @@ def equilibria(
         out.append(eq.with_stability(stab_net))
     out.sort(key=lambda e: (e.active.size, tuple(np.round(e.x, 9))))
     return out
+
+
+def lcp_matrix(net: Network, *, u: ArrayLike | None = None) -> tuple[Any, FloatArray, FloatArray,
+                                                                      FloatArray]:
+    """The box LCP of a piecewise-linear network: ``(M, q, lo, hi)`` (THEORY §4).
+
+    ``x*`` is an equilibrium iff ``x* ∈ [lo, hi]`` and ``w = M x* + q`` is ``≥ 0`` where
+    ``x*_i = lo_i``, ``≤ 0`` where ``x*_i = hi_i`` and ``0`` in between. For ReLU this is
+    LCP(``I − W``, ``−u``). Rescaled activations ``φ(z/s)`` scale row ``i`` by ``1/s``. ``M`` is
+    sparse (CSR) when ``W`` is.
+
+    Raises
+    ------
+    ValidationError
+        An activation that is not a piecewise-linear clip (ReLU, ClippedReLU, Linear, Scaled).
+
+    Examples
+    --------
+    >>> from eicircuits import Network
+    >>> from eicircuits.fixed_points import lcp_matrix
+    >>> M, q, lo, hi = lcp_matrix(Network(W=[[2.0, -3.0], [3.0, -1.0]], u=[1.0, 0.5]))
+    >>> M.tolist(), q.tolist(), lo.tolist(), hi.tolist()
+    ([[-1.0, 3.0], [-3.0, 2.0]], [-1.0, -0.5], [0.0, 0.0], [inf, inf])
+    """
+    net = _check_net(net, "lcp_matrix")
+    uu = net.u if u is None else _vector("u", u, net.n)
+    prob = _need_box(net, uu, "lcp_matrix")
+    if prob.sparse:
+        import scipy.sparse as sp
+
+        M: Any = sp.csr_array(sp.eye_array(net.n, format="csr") - prob.A)
+    else:
+        M = np.eye(net.n) - prob.A
+    return M, -prob.b, prob.lo.copy(), prob.hi.copy()
 
 
 def report_section(net: Network, eq: Equilibrium) -> Section:
