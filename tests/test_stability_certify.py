@@ -9,6 +9,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
 from eicircuits import ClippedReLU, Linear, Logistic, Network, ReLU, Softplus, Tanh
@@ -478,3 +480,26 @@ def test_theory_lateral_inhibition_certificate():
                            network=net)
         assert bool(cert.verify()) is ok
         assert certify(net).certified is ok
+
+
+@given(i=st.integers(0, 8), factor=st.floats(0.2, 5.0), seed=st.integers(0, 3))
+@settings(max_examples=10, deadline=None)
+def test_tampering_is_caught_or_harmless(i, factor, seed):
+    # verify() accepts a tampered weight vector only if it is still a proof with the claimed
+    # margin: checked against an independent eigenvalue computation.
+    rng = np.random.default_rng(seed)
+    while True:
+        net = random_ei(6, 3, rng)
+        cert = certify(net, method="lds")
+        if cert.certified:
+            break
+    w = np.array(cert.weights, copy=True)
+    w[i] *= factor
+    ver = dataclasses.replace(cert, weights=w).verify()
+    A = np.asarray(net.W) - np.eye(net.n)
+    S = w[:, None] * A
+    true_margin = -np.linalg.eigvalsh(S + S.T)[-1] / (2 * np.mean(w))
+    if ver:
+        assert true_margin >= cert.margin * (1 - 1e-9)
+    else:
+        assert true_margin < cert.margin * (1 + 1e-9)
