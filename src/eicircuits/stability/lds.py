@@ -168,8 +168,8 @@ def _cvxpy_solve(prob: Any, solver: str | None) -> str:
         except (cp.error.SolverError, ArithmeticError, ValueError) as exc:
             last = exc
             continue
-        if prob.status in ("optimal", "optimal_inaccurate"):
-            return name
+        if prob.status in ("optimal", "optimal_inaccurate", "infeasible", "unbounded"):
+            return name  # a definite answer (the caller reads prob.status)
         last = SolverError(f"{name} returned status {prob.status!r}")
     raise SolverError(
         f"the LDS semidefinite program failed with every solver tried ({', '.join(order)}): "
