@@ -120,11 +120,11 @@ def _m_linf(net: Network, **_: Any) -> Certificate | None:
         return None
     rate = float(np.nextafter(rate * (1.0 - 1e-12), 0.0))  # claim a hair less than computed
     statement = (
-        f"the rate form contracts in the weighted ℓ∞ norm max_i |x_i| / η_i (η: Perron weights "
-        f"of the Metzler majorant of W) for every constant input u, every activation with "
-        f"slopes in [0, 1] and every choice of time constants; with these time constants at "
-        f"rate {rate:.4g}: exactly one equilibrium, globally exponentially stable (W − I is "
-        "also LDS)")
+        "the rate form contracts in the weighted ℓ∞ norm max_i |x_i| / η_i (η: Perron or "
+        "comparison vector of the Metzler majorant of W) for every constant input u, every "
+        "activation with slopes in [0, 1] and every choice of time constants; with these time "
+        f"constants at rate {rate:.4g}: exactly one equilibrium, globally exponentially stable "
+        "(W − I is also LDS)")
     return Certificate(True, "contraction-linf", statement, method="contraction-linf",
                        weights=eta, rate=rate, norm="weighted ℓ∞ (max_i |x_i| / η_i)",
                        **_base(net))
