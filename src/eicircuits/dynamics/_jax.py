@@ -152,14 +152,14 @@ def x64() -> Iterator[None]:
 # --------------------------------------------------------------------------- compiled run
 @functools.cache
 def _compiled() -> Any:
-    """Build (once) the jitted ``segment`` function; imports jax."""
+    """Build (once) the jitted whole-run function; imports jax."""
     import jax
     import jax.numpy as jnp
     from jax import lax
 
-    def segment(carry: Any, W: Any, inv_tau: Any, U: Any, group: Any, h: Any, bound: Any,
-                every: Any, *, length: int, method: str, form: str,
-                acts: tuple[Activation, ...], sparse: bool) -> Any:
+    def run(carry: Any, W: Any, inv_tau: Any, U: Any, group: Any, h: Any, h_last: Any,
+            bound: Any, N: Any, every: Any, *, R: int, method: str, form: str,
+            acts: tuple[Activation, ...], sparse: bool) -> Any:
         scheme = FIXED_METHODS[method][0]
         fns = [jax_activation(a, jnp) for a in acts]
 
@@ -179,15 +179,18 @@ def _compiled() -> Any:
                 return phi(matmul(Y) + U)
             return matmul(phi(Y)) + U
 
-        if scheme == "euler":
-            coef = h * inv_tau
-        elif scheme == "exp-euler":
-            coef = jnp.exp(-h * inv_tau)
-        else:
-            coef = inv_tau
+        def coef_of(hh: Any) -> Any:
+            if scheme == "euler":
+                return hh * inv_tau
+            if scheme == "exp-euler":
+                return jnp.exp(-hh * inv_tau)
+            return inv_tau
+
+        coef_full, coef_last = coef_of(h), coef_of(h_last)
+        if scheme == "rk":
             A, b, _ = TABLEAUX[method].arrays()
 
-        def step(X: Any) -> Any:
+        def step(X: Any, hh: Any, coef: Any) -> Any:
             if scheme == "euler":
                 return X + (target(X) - X) * coef
             if scheme == "exp-euler":
@@ -198,16 +201,17 @@ def _compiled() -> Any:
                 Y = X
                 for j in range(i):
                     if A[i, j] != 0.0:
-                        Y = Y + K[j] * (h * float(A[i, j]))
+                        Y = Y + K[j] * (hh * float(A[i, j]))
                 K.append((target(Y) - Y) * coef)
             for i in range(len(b)):
                 if b[i] != 0.0:
-                    X = X + K[i] * (h * float(b[i]))
+                    X = X + K[i] * (hh * float(b[i]))
             return X
 
-        def one(_: Any, c: Any) -> Any:
-            X, alive, stop, bad_i, bad_v, s = c
-            Xn = step(X)
+        def one(s: Any, c: Any) -> Any:
+            X, alive, stop, bad_i, bad_v = c
+            last = s == N - 1  # the last step lands on t1 (shortened when dt does not divide)
+            Xn = step(X, jnp.where(last, h_last, h), jnp.where(last, coef_last, coef_full))
             fine = jnp.abs(Xn) <= bound  # False for NaN too
             ok = jnp.all(fine, axis=1)
             newly = alive & ~ok
@@ -216,15 +220,18 @@ def _compiled() -> Any:
             alive_next = alive & ok
             X = jnp.where(alive_next[:, None], Xn, X)
             return (X, alive_next, jnp.where(newly, s, stop), jnp.where(newly, i, bad_i),
-                    jnp.where(newly, v, bad_v), s + 1)
+                    jnp.where(newly, v, bad_v))
 
-        def outer(c: Any, _: Any) -> Any:
-            c = lax.fori_loop(0, every, one, c)
-            return c, c[0]
+        def interval(j: Any, state: Any) -> Any:
+            c, rows = state
+            lo = j * every
+            c = lax.fori_loop(lo, jnp.minimum(lo + every, N), one, c)
+            return c, rows.at[j].set(c[0])
 
-        return lax.scan(outer, carry, None, length=length)
+        rows = jnp.zeros((R, *carry[0].shape), dtype=carry[0].dtype)
+        return lax.fori_loop(0, R, interval, (carry, rows))
 
-    return jax.jit(segment, static_argnames=("length", "method", "form", "acts", "sparse"))
+    return jax.jit(run, static_argnames=("R", "method", "form", "acts", "sparse"))
 
 
 def run_jax(
@@ -234,10 +241,12 @@ def run_jax(
     """Advance the batch ``X0`` (B, n) by ``N`` steps, saving after every ``every`` steps.
 
     The first ``N − 1`` steps use ``dt`` and the last ``dt_last`` (as in
-    :func:`~eicircuits.simulate`). Returns ``(rows, X, stop, bad_i, bad_v)``: the saved states
-    after steps ``every, 2·every, …`` below ``N`` and after step ``N``, shape (B, R, n); the final
-    states (B, n); per member the step at which it diverged (``N`` if it did not), the first
-    neuron out of bounds and its value.
+    :func:`~eicircuits.simulate`). One compiled program runs the whole span; it is compiled
+    again only for a new batch shape, number of saved rows, method, form or activation set.
+    Returns ``(rows, X, stop, bad_i, bad_v)``: the states after steps ``every, 2·every, …``
+    below ``N`` and after step ``N``, shape (B, R, n); the final states (B, n); per member the
+    step at which it diverged (``N`` if it did not), the first neuron out of bounds and its
+    value.
 
     Raises
     ------
@@ -251,8 +260,9 @@ def run_jax(
     fn = _compiled()
     acts = tuple(dict.fromkeys(net.activations))
     index = {a: g for g, a in enumerate(acts)}
-    group_np = np.array([index[a] for a in net.activations], dtype=np.int64)
+    group = np.array([index[a] for a in net.activations], dtype=np.int64)
     B = X0.shape[0]
+    R = -(-N // every)
     with x64():
         if net.is_sparse:
             from jax.experimental import sparse as jsparse
@@ -260,22 +270,15 @@ def run_jax(
             W = jsparse.BCOO.from_scipy_sparse(net.W.sorted_indices())
         else:
             W = jnp.asarray(net.W)
-        args = (W, jnp.asarray(1.0 / net.tau), jnp.asarray(U), jnp.asarray(group_np))
-        static = {"method": method, "form": form, "acts": acts, "sparse": net.is_sparse}
         carry = (jnp.asarray(X0), jnp.ones(B, dtype=bool), jnp.full(B, N, dtype=jnp.int64),
-                 jnp.full(B, -1, dtype=jnp.int64), jnp.zeros(B), jnp.asarray(0, dtype=jnp.int64))
-        h, hb, lim = jnp.asarray(dt), jnp.asarray(dt_last), jnp.asarray(bound)
-        parts = []
-        m = (N - 1) // every
-        if m > 0:
-            carry, ys = fn(carry, *args, h, lim, every, length=m, **static)
-            parts.append(ys)
-        rest = N - 1 - m * every
-        if rest > 0:
-            carry, _ = fn(carry, *args, h, lim, rest, length=1, **static)
-        carry, ys = fn(carry, *args, hb, lim, 1, length=1, **static)
-        parts.append(ys)
-        rows = np.moveaxis(np.asarray(jnp.concatenate(parts, axis=0)), 0, 1)
-        X, _, stop, bad_i, bad_v, _ = jax.device_get(carry)
+                 jnp.full(B, -1, dtype=jnp.int64), jnp.zeros(B))
+        carry, rows = fn(
+            carry, W, jnp.asarray(1.0 / net.tau), jnp.asarray(U), jnp.asarray(group),
+            jnp.asarray(dt), jnp.asarray(dt_last), jnp.asarray(bound),
+            jnp.asarray(N, dtype=jnp.int64), jnp.asarray(every, dtype=jnp.int64),
+            R=R, method=method, form=form, acts=acts, sparse=net.is_sparse,
+        )
+        X, _, stop, bad_i, bad_v = jax.device_get(carry)
+        rows = np.moveaxis(np.asarray(jax.device_get(rows)), 0, 1)
     return (rows, np.asarray(X, dtype=float), np.asarray(stop, dtype=np.int64),
             np.asarray(bad_i, dtype=np.int64), np.asarray(bad_v, dtype=float))
