@@ -215,3 +215,28 @@ def test_exact_helpers():
     assert not is_positive_definite_exact(np.array([[1.0, 1.0], [1.0, 1.0]]))
     assert not is_positive_definite_exact(np.array([[1.0, 2.0], [0.0, 1.0]]))  # not symmetric
     assert sla.det(S) > 0
+
+
+def test_comparison_check_against_a_dense_loop():
+    from eicircuits.stability.certificate import _comparison_check
+
+    rng = np.random.default_rng(30)
+    agree = {True: 0, False: 0}
+    for _ in range(300):
+        n = int(rng.integers(2, 7))
+        A = rng.normal(size=(n, n)) * (rng.random((n, n)) < 0.6)
+        np.fill_diagonal(A, -rng.uniform(0.5, 3.0, n))
+        p = np.exp(rng.normal(size=n))
+        v = np.exp(rng.normal(size=n) * 0.3)
+        S = np.diag(p) @ A + A.T @ np.diag(p)
+        hat = np.array([[S[i, j] if i == j else abs(S[i, j]) for j in range(n)]
+                        for i in range(n)])
+        worst = float(np.max(hat @ v / v))
+        for M in (A, sp.csr_array(A)):
+            ok, _ = _comparison_check(M, p, v)
+            if ok:
+                assert worst < 0 and np.linalg.eigvalsh(S)[-1] < 0
+            if worst < -1e-9:
+                assert ok
+        agree[worst < 0] += 1
+    assert min(agree.values()) > 20

@@ -361,25 +361,37 @@ def l2_lmi(W: FloatArray, P: FloatArray, q: FloatArray, c: float) -> FloatArray:
 
 def _comparison_check(A: Any, p: FloatArray, v: FloatArray) -> tuple[bool, str]:
     # Ŝ = comparison matrix of S = PA + AᵀP (Ŝ_ii = S_ii, Ŝ_ij = |S_ij|); Ŝ v < 0 with v > 0
-    # makes −S a symmetric H-matrix with positive diagonal, hence S ≺ 0.
-    if v.shape != p.shape or np.any(v <= 0):
-        return False, "comparison vector v must be positive and of shape (n,)"
+    # makes −S a symmetric H-matrix with positive diagonal, hence S ≺ 0. The test is rigorous
+    # in floating point: every rounding error of forming S and Ŝv is bounded by
+    # γ_k (|P||A| + |A|ᵀ|P|) v with γ_k = k u / (1 − k u), k the longest row plus a few.
+    if v.shape != p.shape or np.any(v <= 0) or not np.all(np.isfinite(v)):
+        return False, "comparison vector v must be positive, finite and of shape (n,)"
     if sp.issparse(A):
+        absA = abs(A)
         PA = sp.diags_array(p) @ A
         S = (PA + PA.T).tocsr()
-        d = S.diagonal()
-        Sv = abs(S) @ v - 2 * np.abs(d) * v + d * v
+        k = int(np.max(np.diff(S.indptr))) if S.nnz else 1
+        Tv = p * (absA @ v) + absA.T @ (p * v)
     else:
+        absA = np.abs(A)
         S = p[:, None] * A
         S = S + S.T
-        d = np.diag(S)
-        Sv = np.abs(S) @ v - 2 * np.abs(d) * v + d * v
-    worst = float(np.max(Sv / v))
-    tol = 1e-12 * float(np.max(np.abs(d)))
-    if worst < -tol:
+        k = A.shape[0]
+        Tv = p * (absA @ v) + absA.T @ (p * v)
+    d = S.diagonal() if sp.issparse(S) else np.diag(S)
+    absS = abs(S) if sp.issparse(S) else np.abs(S)
+    Sv = (absS @ v - np.abs(d) * v) + d * v
+    u = np.finfo(float).eps / 2
+    kk = k + 6
+    gamma = kk * u / (1 - kk * u)
+    bound = 2.0 * gamma * Tv
+    worst = float(np.max((Sv + bound) / v))
+    if worst < 0:
         return True, (f"comparison matrix of PA + AᵀP maps v > 0 to a negative vector "
-                      f"(max (Ŝv)_i / v_i = {worst:.3g}): S ≺ 0")
-    return False, f"comparison test fails: max (Ŝv)_i / v_i = {worst:.3g} ≥ 0"
+                      f"(max (Ŝv)_i / v_i ≤ {worst:.3g} including a rigorous bound on rounding "
+                      "errors): S ≺ 0")
+    return False, (f"comparison test fails: max (Ŝv)_i / v_i = {float(np.max(Sv / v)):.3g} "
+                   f"(≤ {worst:.3g} with rounding errors) is not < 0")
 
 
 def _check_negative_definite(A: Any, p: FloatArray, claimed: float | None,
