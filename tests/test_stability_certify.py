@@ -503,3 +503,17 @@ def test_tampering_is_caught_or_harmless(i, factor, seed):
         assert true_margin >= cert.margin * (1 - 1e-9)
     else:
         assert true_margin < cert.margin * (1 + 1e-9)
+
+
+def test_useless_solver_option_warns():
+    from eicircuits.errors import EICircuitsWarning
+
+    net = wilson_cowan(0.2, 0.3, 0.4, 0.1)
+    with pytest.warns(EICircuitsWarning, match="has no effect with method='contraction-linf'"):
+        certify(net, method="contraction-linf", solver="SCS")
+
+
+def test_small_cascade_is_also_proved_exactly():
+    cert = certify(column(3, np.random.default_rng(31)), method="cascade")
+    ver = cert.verify()
+    assert ver.exact and "exact" in ver.message

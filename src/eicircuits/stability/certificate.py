@@ -281,7 +281,16 @@ class Certificate:
     def _verify_cascade(self, net: Network, exact: bool) -> Verification:
         from .cascade import verify_cascade
 
-        ok, msg = verify_cascade(net, self._weights(), self.data)
+        p = self._weights()
+        ok, msg = verify_cascade(net, p, self.data)
+        if ok and exact and net.n <= EXACT_LIMIT:
+            # the composed weights ε^ℓ P_ℓ are dyadic: prove the whole inequality exactly too
+            A = _dense(net.W) - np.eye(net.n)
+            S = p[:, None] * A
+            ok = is_positive_definite_exact(-(S + S.T))
+            msg += ("; P(W − I) + (W − I)ᵀP ≺ 0 proved in exact arithmetic" if ok else
+                    "; but the exact check of P(W − I) + (W − I)ᵀP ≺ 0 fails")
+            return Verification(ok, ok, "block-comparison + sylvester-exact", msg)
         return Verification(ok, False, "block-comparison", msg)
 
     # ------------------------------------------------------------------ persistence

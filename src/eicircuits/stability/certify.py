@@ -22,6 +22,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -30,7 +31,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from .._report import Section
-from ..errors import ValidationError
+from ..errors import EICircuitsWarning, ValidationError
 from ..network import Network
 from .certificate import Certificate, _a_matrix, tau_fingerprint
 from .lds import SDP_LIMIT, LDSResult, lds
@@ -228,6 +229,9 @@ METHODS: dict[str, Callable[..., Certificate | None]] = {
     "cascade": _m_cascade,
 }
 
+#: Methods that never solve an SDP (a ``solver`` argument is useless with them).
+_NO_SDP = frozenset({"diagonal", "contraction-linf", "comparison", "metzler", "2x2", "ascent"})
+
 #: Auto mode tries the weighted-ℓ2 contraction LMI on top of LDS up to this n (equal τ).
 _AUTO_L2_LIMIT = 10
 
@@ -320,6 +324,9 @@ def certify(net: Network, *, method: str = "auto", solver: str | None = None,
     if not isinstance(net, Network):
         raise ValidationError(f"net: expected a Network, got {type(net).__name__}")
     opts = {"solver": solver, "optimize": optimize, "time_limit": time_limit}
+    if solver is not None and method in _NO_SDP:
+        warnings.warn(f"certify: solver={solver!r} has no effect with method={method!r} "
+                      "(it uses no SDP)", EICircuitsWarning, stacklevel=2)
     if method == "auto":
         return _auto(net, **opts)
     if method not in METHODS:
