@@ -25,7 +25,7 @@ from .._threads import blas_threads, resolve_threads
 from ..errors import SizeLimitError, ValidationError
 from ..network import Network
 from . import _jax
-from ._fixed_step import FIXED_METHODS, MAX_OUTPUT_BYTES, _n_steps
+from ._fixed_step import FIXED_METHODS, MAX_OUTPUT_BYTES, _inplace_activation, _n_steps
 from ._problem import Problem, divergence_message
 from ._simulate import DEFAULT_BOUND, FORMS, _positive, _positive_int
 from ._tableaux import TABLEAUX
@@ -51,11 +51,6 @@ JAX_MIN_BATCH = 64
 #: ``backend="auto"`` uses jax only when the run does at least this many multiply-adds
 #: (steps × stages × B × (synapses + n)): below it, compiling costs more than it saves.
 JAX_MIN_WORK = 1e8
-
-#: ``threads="auto"`` runs a dense batch on one BLAS thread when one matrix product
-#: (B × n × n multiply-adds) is at most this large: threads cost more than they save there.
-SINGLE_THREAD_WORK = 1 << 22
-
 
 # --------------------------------------------------------------------------- result
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -277,14 +272,6 @@ def _resolve_backend(backend: Any, net: Network, B: int, work: float) -> str:
     return "numpy"
 
 
-def _resolve_threads(threads: Any, net: Network, B: int) -> int | None:
-    if isinstance(threads, str) and threads == "auto":
-        if net.is_sparse:
-            return None
-        return 1 if B * net.n * net.n <= SINGLE_THREAD_WORK else None
-    return resolve_threads(threads, net.W)
-
-
 # --------------------------------------------------------------------------- NumPy backend
 class _NumpyBatch:
     """Batched steps in NumPy, with the arithmetic of the fixed-step ``_NumpyStepper``."""
@@ -297,6 +284,8 @@ class _NumpyBatch:
         self.abc = tab.arrays() if tab is not None else None
         self.W = net.W
         self.WT = None if net.is_sparse else net.W.T
+        # one shared activation: the fixed-step path's in-place version (no allocation)
+        self.phi = net.phi if net.uniform_activation is None else _inplace_activation(net)
 
     def matmul(self, X: FloatArray) -> FloatArray:
         if self.WT is None:
@@ -307,8 +296,8 @@ class _NumpyBatch:
         if self.form == "rate":
             Z = self.matmul(X)
             Z += U
-            return self.net.phi(Z)
-        Z = self.matmul(self.net.phi(X))
+            return self.phi(Z)
+        Z = self.matmul(self.phi(X.copy()))
         Z += U
         return Z
 
@@ -334,11 +323,13 @@ class _NumpyBatch:
             return D
         A, b, _ = self.abc  # type: ignore[misc]
         K: list[FloatArray] = []
+        tmp = np.empty_like(X)
         for i in range(self.stages):
             Y = X.copy()
             for j in range(i):
                 if A[i, j] != 0.0:
-                    Y += K[j] * (h * A[i, j])
+                    np.multiply(K[j], h * A[i, j], out=tmp)
+                    Y += tmp
             Ki = self.target(Y, U)
             Ki -= Y
             Ki *= coef
@@ -346,7 +337,8 @@ class _NumpyBatch:
         Xn = X.copy()
         for i in range(self.stages):
             if b[i] != 0.0:
-                Xn += K[i] * (h * b[i])
+                np.multiply(K[i], h * b[i], out=tmp)
+                Xn += tmp
         return Xn
 
 
@@ -372,8 +364,7 @@ def _run_numpy(
             Xa = X if idx is None else X[idx]
             Ua = U if idx is None else U[idx]
             Xn = stepper.step(Xa, Ua, h, coefs[h])
-            fine = np.abs(Xn) <= bound  # False for NaN too
-            ok = fine.all(axis=1)
+            ok = np.abs(Xn).max(axis=1) <= bound  # False for NaN too
             if ok.all():
                 if idx is None:
                     X = Xn
@@ -383,7 +374,7 @@ def _run_numpy(
                 members = np.arange(B) if idx is None else idx
                 good, died = members[ok], members[~ok]
                 X[good] = Xn[ok]
-                first = np.argmin(fine[~ok], axis=1)
+                first = np.argmin(np.abs(Xn[~ok]) <= bound, axis=1)  # first neuron out
                 alive[died] = False
                 stop[died] = s
                 bad_i[died] = first
@@ -455,9 +446,10 @@ def simulate_batch(
         batch has at least ``JAX_MIN_BATCH`` = 64 members and the run at least
         ``JAX_MIN_WORK`` = 1e8 multiply-adds; else numpy.
     threads : "auto", int or None
-        BLAS threads for the NumPy backend (``"auto"``: 1 when one dense product
-        B × n × n is small, else the library's default; ``None``: leave as is). JAX uses its
-        own thread pool.
+        BLAS threads for the NumPy backend (``"auto"``: 1 for dense ``W`` with n ≤ 2048, as
+        in :func:`~eicircuits.simulate`: on a shared machine a threaded product of this size
+        can run many times slower; ask for more threads for large batches on an idle machine;
+        ``None``: leave as is). JAX uses its own thread pool.
 
     Returns
     -------
@@ -528,7 +520,7 @@ def simulate_batch(
     dt_v = float(_positive("dt", dt))  # type: ignore[arg-type]
     bound_v = float(_positive("bound", bound))  # type: ignore[arg-type]
     every = 1 if save_every is None else _positive_int("save_every", save_every)
-    limit = _resolve_threads(threads, net, B)
+    limit = resolve_threads(threads, net.W)
 
     N = _n_steps(t1 - t0, dt_v)
     saved = np.arange(0, N + 1, every, dtype=np.int64)
