@@ -43,7 +43,6 @@ class Outcome:
     converged: bool
     iterations: int
     message: str
-    states: list[bytes] = dataclasses.field(default_factory=list)
 
 
 def _fb(a: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -92,8 +91,13 @@ def newton_point(
     policy: str = "auto",
     atol: float = 0.0,
     stats: SolveStats | None = None,
+    cache: dict[str, Any] | None = None,
 ) -> tuple[FloatArray | None, str]:
-    """The point with saturated neurons at their bounds and active ones solving their equations."""
+    """The point with saturated neurons at their bounds and active ones solving their equations.
+
+    ``cache`` (a dict kept between calls) reuses the extracted sparse rows and block when the
+    state has not changed.
+    """
     xN = np.array(x, dtype=float)
     xN[state == LOW] = prob.lo[state == LOW]
     xN[state == HIGH] = prob.hi[state == HIGH]
@@ -103,9 +107,15 @@ def newton_point(
     xb = xN.copy()
     xb[S] = 0.0
     if prob.sparse:
-        rows = prob.A[S]
+        key = state.tobytes()
+        if cache is not None and cache.get("key") == key:
+            rows, block = cache["rows"], cache["block"]
+        else:
+            rows = prob.A[S]
+            block = rows[:, S]
+            if cache is not None:
+                cache.update(key=key, rows=rows, block=block)
         rhs = rows @ xb + prob.b[S]
-        block: Any = rows[:, S]
     else:
         rhs = prob.A[S] @ xb + prob.b[S] if S.size < prob.n else prob.A @ xb + prob.b
         block = prob.A[np.ix_(S, S)] if S.size < prob.n else prob.A
@@ -125,7 +135,6 @@ def solve(
     max_iter: int,
     globalize: bool = True,
     linear_solver: str = "auto",
-    record: bool = False,
 ) -> Outcome:
     """Run the (globalised) active-set Newton method; see the module docstring."""
     n = prob.n
@@ -134,7 +143,7 @@ def solve(
     merit = FBMerit(prob)
     stats = SolveStats()
     seen: dict[bytes, int] = {}
-    states: list[bytes] = []
+    cache: dict[str, Any] = {}
     prev: bytes | None = None
     n_fb = 0
     psi = math.nan
@@ -143,30 +152,28 @@ def solve(
         tol_abs = tol * max(1.0, float(np.max(np.abs(x))))
         if res <= tol_abs:
             how = f"{it} Newton step(s)" + (f", {n_fb} globalised" if n_fb else "")
-            return Outcome(x, True, it, f"converged: exact active set found in {how}", states)
+            return Outcome(x, True, it, f"converged: exact active set found in {how}")
         if not np.all(np.isfinite(z)):
             return Outcome(x, False, it, "the iterates overflowed; the equilibrium may not "
-                           "exist (runaway excitation): check stability or use equilibria()",
-                           states)
+                           "exist (runaway excitation): check stability or use equilibria()")
         if it == max_iter:
             break
         state = prob.partition(z)
         key = state.tobytes()
-        if record:
-            states.append(key)
-        atol = 0.1 * tol_abs if key == prev else max(0.1 * tol_abs, FORCING * res)
+        atol = 0.5 * tol_abs if key == prev else max(0.5 * tol_abs, FORCING * res)
         prev = key
-        xN, why = newton_point(prob, state, x, policy=linear_solver, atol=atol, stats=stats)
+        xN, why = newton_point(prob, state, x, policy=linear_solver, atol=atol, stats=stats,
+                               cache=cache)
         if not globalize:
             if key in seen:
                 return Outcome(
                     x, False, it,
                     f"plain active-set Newton cycled (state of step {seen[key]} repeated at "
-                    f"step {it}); use the globalised method", states,
+                    f"step {it}); use the globalised method",
                 )
             seen[key] = it
             if xN is None:
-                return Outcome(x, False, it, why, states)
+                return Outcome(x, False, it, why)
             x, z = xN, prob.drive(xN)
             continue
         if math.isnan(psi):
@@ -181,11 +188,13 @@ def solve(
                 continue
         step = _fb_step(prob, merit, x, z, phi, alpha, beta, psi, linear_solver, stats)
         if step is None:
+            if res <= 1e4 * tol_abs:
+                return Outcome(x, False, it, f"stagnated at residual {res:.3g} just above tol "
+                               "(round-off on an ill-conditioned active block); loosen tol")
             return Outcome(
                 x, False, it,
                 "the line search on the Fischer–Burmeister merit failed: the problem may have "
                 "no solution, or I − W is not a P₀-matrix; try method='lemke' or equilibria()",
-                states,
             )
         x, z, psi, phi, alpha, beta = step
         n_fb += 1
@@ -193,7 +202,6 @@ def solve(
         x, False, max_iter,
         f"no equilibrium within max_iter = {max_iter} Newton steps (residual {res:.3g}); "
         "raise max_iter or try method='lemke'",
-        states,
     )
 
 
