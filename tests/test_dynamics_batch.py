@@ -195,13 +195,28 @@ def test_only_the_diverging_member_is_flagged(backend):
     assert "1 diverged" in res.summary() and "member 1" in res.summary()
 
 
-def test_all_members_diverging_stops_early_and_keeps_finite_rows():
+@pytest.mark.parametrize("backend", ["numpy", pytest.param("jax", marks=needs_jax)])
+def test_all_members_diverging_keep_finite_rows(backend):
     net, X0, _ = runaway()
     res = simulate_batch(net, X0, (0.0, 1000.0), dt=0.1, u=np.ones((4, 1)), method="euler",
-                         bound=1e3, save_every=10, backend="numpy")
+                         bound=1e3, save_every=10, backend=backend)
     assert res.status.tolist() == ["diverged"] * 4
     assert np.all(np.isfinite(res.x)) and np.all(np.abs(res.x) <= 1e3)
-    np.testing.assert_array_equal(res.x[:, -1], res.x[:, -2])
+    # x_{k+1} = x_k + 0.1(x_k + 1) = 1.1 x_k + 0.1 from 0: x_k = 1.1^k − 1 > 1e3 first at k = 73
+    assert res.steps.tolist() == [72] * 4
+    np.testing.assert_allclose(res.x[:, -1, 0], 1.1**72 - 1, rtol=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["numpy", pytest.param("jax", marks=needs_jax)])
+def test_overflow_to_inf_is_caught_not_saved(backend):
+    # ẋ = −x + 1e150 x: one Euler step multiplies x by ~1e148, so x overflows within 3 steps
+    net = Network(W=[[1e150]], activation=Linear())
+    res = simulate_batch(net, [[0.0], [1.0]], (0.0, 1.0), dt=0.01, method="euler",
+                         bound=1e308, backend=backend)
+    assert res.status.tolist() == ["success", "diverged"]
+    assert "became non-finite" in res.messages[1]
+    assert np.all(np.isfinite(res.x)) and res.steps[1] == 2
+    np.testing.assert_array_equal(res.x[0], 0.0)
 
 
 # --------------------------------------------------------------------------- jax vs numpy
@@ -231,18 +246,22 @@ def test_jax_matches_numpy_every_method_and_activation(method, sparse, form):
 
 
 @needs_jax
-def test_jax_leaves_global_config_and_auto_picks_it_for_large_batches():
+def test_jax_leaves_global_config_and_auto_picks_it_for_large_batches(monkeypatch):
     import jax
 
     before = bool(jax.config.jax_enable_x64)
     net = ei_net(40, 10, seed=12)
     X0, U = batch_inputs(net, 64, seed=13)
-    res = simulate_batch(net, X0, (0.0, 1.6), dt=0.01, u=U, save_every=40)  # work ≈ 1.3e8
+    work = 160 * 4 * 64 * (50 * 50 + 50)  # steps × stages × B × (synapses + n) ≈ 1.04e8
+    monkeypatch.setattr(_batch, "JAX_MIN_WORK", work)
+    res = simulate_batch(net, X0, (0.0, 1.6), dt=0.01, u=U, save_every=40)
     assert res.backend == "jax" and res.x.dtype == np.float64
     assert bool(jax.config.jax_enable_x64) == before
-    small = simulate_batch(net, X0[:4], (0.0, 1.6), dt=0.01, u=U[:4], save_every=40)
-    assert small.backend == "numpy"
-    np.testing.assert_allclose(res.x[:4], small.x, rtol=0, atol=1e-12)
+    short = simulate_batch(net, X0, (0.0, 1.59), dt=0.01, u=U, save_every=40)
+    assert short.backend == "numpy"  # one step less: below the work threshold
+    small = simulate_batch(net, X0[:63], (0.0, 1.6), dt=0.01, u=U[:63], save_every=40)
+    assert small.backend == "numpy"  # below JAX_MIN_BATCH
+    np.testing.assert_allclose(res.x[:63], small.x, rtol=0, atol=1e-12)
     user = simulate_batch(net.replace(activation=Cubic()), X0, (0.0, 1.6), dt=0.01, u=U,
                           save_every=40)
     assert user.backend == "numpy"
@@ -260,6 +279,7 @@ def test_jax_rejects_user_activation():
 
 def test_jax_missing_is_a_clear_error_and_auto_falls_back(monkeypatch):
     monkeypatch.setattr(_jax, "available", lambda: False)
+    monkeypatch.setattr(_batch, "JAX_MIN_WORK", 1.0)
     net = ei_net(40, 10, seed=15)
     X0, U = batch_inputs(net, 64, seed=16)
     with pytest.raises(ValidationError, match=r"jax.*not installed.*backend='numpy'"):

@@ -49,8 +49,10 @@ BATCH_STATUSES: dict[str, str] = {
 JAX_MIN_BATCH = 64
 
 #: ``backend="auto"`` uses jax only when the run does at least this many multiply-adds
-#: (steps × stages × B × (synapses + n)): below it, compiling costs more than it saves.
-JAX_MIN_WORK = 1e8
+#: (steps × stages × B × (synapses + n)), about 1.5 s of the NumPy backend on one CPU core:
+#: below it, compiling (about 0.5–1 s) costs more than the 1.3–2.7× jax saves on a CPU
+#: (benchmarks/bench_batch.py).
+JAX_MIN_WORK = 2e10
 
 # --------------------------------------------------------------------------- result
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -444,7 +446,7 @@ def simulate_batch(
         the duration of the call; the first call with a new shape or method compiles (about
         a second). ``"auto"``: jax when it is installed, every activation is built in, the
         batch has at least ``JAX_MIN_BATCH`` = 64 members and the run at least
-        ``JAX_MIN_WORK`` = 1e8 multiply-adds; else numpy.
+        ``JAX_MIN_WORK`` = 2e10 multiply-adds; else numpy.
     threads : "auto", int or None
         BLAS threads for the NumPy backend (``"auto"``: 1 for dense ``W`` with n ≤ 2048, as
         in :func:`~eicircuits.simulate`: on a shared machine a threaded product of this size
