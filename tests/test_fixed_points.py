@@ -350,6 +350,32 @@ def test_property_random_ei_residual(seed: int, n: int, norm: float, sparse: boo
     np.testing.assert_allclose(eq.x, x_dense, atol=1e-9)
 
 
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 25), norm=st.floats(0.1, 0.95),
+       r_max=st.floats(0.2, 3.0))
+def test_property_random_ei_clipped_relu(seed: int, n: int, norm: float, r_max: float) -> None:
+    rng = np.random.default_rng(seed)
+    W, types = random_ei(rng, n, norm, density=0.6)
+    u = rng.normal(0.5, 1.5, size=n)
+    net = Network(W=W, u=u, cell_types=types, activation=ClippedReLU(r_max))
+    eq = equilibrium(net)
+    assert eq.converged and eq.residual <= 1e-10 and eq.method == "active-set"
+    assert np.all((eq.x >= 0) & (eq.x <= r_max))
+    np.testing.assert_allclose(eq.x, equilibrium(net, method="lemke").x, atol=1e-9)
+
+
+def test_lds_but_strong_inhibition() -> None:
+    # W − I is LDS (2 × 2: w_EE < 1) although ‖W‖ ≫ 1: fixed-point iteration fails, auto does not.
+    W = [[0.5, -12.0], [15.0, -3.0]]
+    net = Network(W=W, u=[2.0, 0.1], cell_types="EI", tau=[1.0, 0.3])
+    eq = equilibrium(net)
+    assert eq.converged and eq.residual <= 1e-12
+    assert not equilibrium(net, method="fixed-point", max_iter=500).converged
+    np.testing.assert_allclose(eq.x, simulate_to_rest(net, np.zeros(2)), atol=1e-8)
+    (only,) = equilibria(net)
+    assert only.stable is True
+
+
 # ---------------------------------------------------------------------------- clipped ReLU
 def test_clipped_relu_matches_brute_force() -> None:
     rng = np.random.default_rng(5)
