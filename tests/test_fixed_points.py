@@ -713,3 +713,13 @@ def test_lcp_matrix_characterises_equilibria() -> None:
         np.testing.assert_allclose(Ms.toarray(), M)
     with pytest.raises(ValidationError, match="method='lcp_matrix' needs"):
         lcp_matrix(Network(W=W, activation=Tanh()))
+
+
+def test_many_kinks_are_not_decided() -> None:
+    n = 12  # W = 0, u = 0: every neuron sits at its kink
+    net = Network(W=np.zeros((n, n)), u=0.0)
+    eq = equilibrium(net).with_stability(net)
+    assert eq.stable is None and "12 neurons sit exactly at a kink" in eq.message
+    small = Network(W=np.zeros((3, 3)), u=0.0)
+    eq = equilibrium(small).with_stability(small)
+    assert eq.stable is True and "not a proof" in eq.message

@@ -95,7 +95,9 @@ class Equilibrium:
         Uses the time constants and the input of ``net`` (pass ``net.with_input(u)`` for
         another input). At a ReLU / clipped ReLU kink (drive exactly at a threshold) every
         one-sided linearisation is checked: ``stable`` is True (False) only when all of them are
-        Hurwitz (all are not); otherwise ``None``, and the message says so.
+        Hurwitz (all are not); otherwise ``None``. The message says so in every case: at a kink
+        the common verdict of the pieces is strong evidence, not a proof (a continuous
+        piecewise-linear system with Hurwitz pieces can be unstable for ``n ≥ 3``).
 
         Raises
         ------
@@ -131,11 +133,16 @@ class Equilibrium:
                 j = (dd[:, None] * W - np.eye(net.n)) / net.tau[:, None]
                 verdicts.add(bool(_sorted_eigs(j)[0].real < 0))
             names = ", ".join(str(int(k)) for k in kinks[:8]) + (" …" if kinks.size > 8 else "")
-            if len(verdicts) == 1:
+            if kinks.size > _MAX_KINKS:
+                stable = None
+                note = (f"{kinks.size} neurons sit exactly at a kink, too many to resolve every "
+                        "one-sided linearisation: local stability is not decided (simulate it)")
+            elif len(verdicts) == 1:
                 stable = verdicts.pop()
                 note = (
                     f"neuron(s) {names} sit exactly at a kink; every one-sided linearisation is "
                     + ("Hurwitz" if stable else "unstable")
+                    + " (linearisation verdict, not a proof at a kink)"
                 )
             else:
                 stable = None
@@ -168,7 +175,8 @@ def _one_sided(
     net: Network, z: FloatArray, kinks: NDArray[np.intp]
 ) -> Iterator[tuple[NDArray[np.intp], FloatArray]]:
     """Every choice of slope (0 or the linear piece's slope ``c``) for the neurons at a kink."""
-    kinks = kinks[:_MAX_KINKS]
+    if kinks.size > _MAX_KINKS:
+        return
     slope = np.array([(clip_form(net.activations[int(i)]) or (1.0,))[0] for i in kinks])
     for combo in itertools.product((False, True), repeat=kinks.size):
         yield kinks, np.where(np.array(combo, dtype=bool), slope, 0.0)
