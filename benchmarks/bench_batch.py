@@ -20,6 +20,18 @@ Run by hand::
 
     python benchmarks/bench_batch.py
     python benchmarks/bench_batch.py --batches 1 64 --steps 2000
+
+One run of the default command (jax 0.10.2 CPU, NumPy 2.4, numba 0.68, 2 shared CPU cores
+with other jobs running, load average about 2.8: noisy, single run)::
+
+        B     loop s   numpy s    jax s  jax compile s  loop/numpy  loop/jax  numpy/jax
+        1      0.88       0.73     0.48           0.94         1.2       1.8       1.53
+       64     22.17*      9.88     5.10           0.93         2.2       4.3       1.94
+     1024    331.20*    134.41    97.69           0.63         2.5       3.4       1.38
+
+The loop runs numba's compiled kernel (its B = 1 time includes loading it from the cache);
+the batch's gain is the matrix–matrix products. Max |Δ| of the final states against the loop:
+about 1e-13 after 10⁴ steps for both backends.
 """
 
 from __future__ import annotations
