@@ -18,6 +18,8 @@ equilibria         -- every equilibrium of a small network (support enumeration)
 Equilibrium        -- result object (x, residual, active, converged, message, …)
 simulate           -- trajectories (adaptive SciPy solvers or a fast fixed-step path)
 Trajectory         -- result object (t, x, status, message, to_xarray)
+simulate_batch     -- many runs of one network at once (NumPy, or JAX with ``[jax]``)
+BatchTrajectory    -- result object of a batch (per-member status, to_xarray)
 
 The game
 --------
@@ -85,6 +87,8 @@ _LAZY: dict[str, str] = {
     "Equilibrium": "eicircuits.fixed_points",
     "simulate": "eicircuits.dynamics",
     "Trajectory": "eicircuits.dynamics",
+    "simulate_batch": "eicircuits.dynamics",
+    "BatchTrajectory": "eicircuits.dynamics",
     "game": "eicircuits.games",
     "NeuronGame": "eicircuits.games",
     "PotentialResult": "eicircuits.games",
