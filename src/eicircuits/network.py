@@ -8,7 +8,7 @@ Examples
 >>> import numpy as np
 >>> from eicircuits import Network
 >>> net = Network(W=[[0.5, -1.0], [1.0, -0.5]], u=[1.0, 0.0], cell_types="EI")
->>> net.n, list(net.e_idx), list(net.i_idx)
+>>> net.n, net.e_idx.tolist(), net.i_idx.tolist()
 (2, [0], [1])
 >>> net.rate_field(np.zeros(2))
 array([1., 0.])
