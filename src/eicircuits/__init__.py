@@ -16,6 +16,7 @@ Equilibria and dynamics
 equilibrium        -- one equilibrium, exactly (LCP / box LCP / globalised Newton)
 equilibria         -- every equilibrium of a small network (support enumeration)
 Equilibrium        -- result object (x, residual, active, converged, message, …)
+lcp_matrix         -- the (box) LCP data of a piecewise-linear network
 simulate           -- trajectories (adaptive SciPy solvers or a fast fixed-step path)
 Trajectory         -- result object (t, x, status, message, to_xarray)
 simulate_batch     -- many runs of one network at once (NumPy, or JAX with ``[jax]``)
@@ -27,8 +28,9 @@ game, NeuronGame, PotentialResult -- per-neuron energies, Nash gap, potentials
 
 Stability
 ---------
-certify, Certificate -- certificates that can be re-verified independently
-lds, is_hurwitz, is_metzler, is_p_matrix, spectral_abscissa, log_norm, local_stability
+certify, Certificate, Verification -- certificates that can be re-verified independently
+lds, is_hurwitz, is_metzler, is_p_matrix, spectral_abscissa, log_norm
+local_stability, LocalStability -- τ-dependent stability of one equilibrium
 
 Circuits and analyses
 ---------------------
@@ -38,6 +40,7 @@ contrast, contrast_gain, differential_gain, winner
 Scaling out
 -----------
 sweep              -- parameter sweeps and ensembles (xarray + Dask, resumable Zarr store)
+open_sweep, plot_sweep -- reopen a sweep store; draw its regime or heat map
 
 Specification files
 -------------------
@@ -85,6 +88,7 @@ _LAZY: dict[str, str] = {
     "equilibrium": "eicircuits.fixed_points",
     "equilibria": "eicircuits.fixed_points",
     "Equilibrium": "eicircuits.fixed_points",
+    "lcp_matrix": "eicircuits.fixed_points",
     "simulate": "eicircuits.dynamics",
     "Trajectory": "eicircuits.dynamics",
     "simulate_batch": "eicircuits.dynamics",
@@ -101,14 +105,19 @@ _LAZY: dict[str, str] = {
     "spectral_abscissa": "eicircuits.stability",
     "log_norm": "eicircuits.stability",
     "local_stability": "eicircuits.stability",
+    "LocalStability": "eicircuits.stability",
+    "Verification": "eicircuits.stability",
     "contrast": "eicircuits.circuits",
     "contrast_gain": "eicircuits.circuits",
     "differential_gain": "eicircuits.circuits",
     "winner": "eicircuits.circuits",
     "sweep": "eicircuits.sweeps",
+    "open_sweep": "eicircuits.sweeps",
+    "plot_sweep": "eicircuits.sweeps",
     "load_spec": "eicircuits.spec",
 }
-_SUBMODULES = {"circuits", "activations", "errors", "stability", "spec"}
+_SUBMODULES = {"circuits", "activations", "errors", "stability", "spec", "sweeps", "games",
+               "dynamics", "fixed_points", "reproduce"}
 
 __all__ = [
     "Activation",
