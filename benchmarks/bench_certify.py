@@ -33,7 +33,7 @@ import scipy.sparse as sp
 
 from eicircuits import Network
 from eicircuits.stability import certify, lds
-from eicircuits.stability.lds import _ei_start, _sym_dense, lds_margin
+from eicircuits.stability._lds import _ei_start, _sym_dense, lds_margin
 
 
 def random_ei(n, rng, *, a=0.6, b=3.0, c=3.0, d=0.5, density=0.8, frac_e=0.8):
@@ -85,7 +85,7 @@ def header(title, *cols):
 def sdp_solvers(sizes, clarabel_max):
     import cvxpy as cp
 
-    from eicircuits.stability.lds import _lds_sdp
+    from eicircuits.stability._lds import _lds_sdp
 
     header("1. SDP solver for the LDS program (cvxpy)", "case", "time s", "ratio", "margin",
            "status", "note")

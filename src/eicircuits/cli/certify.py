@@ -17,7 +17,7 @@ __all__ = ["register"]
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``certify`` and ``verify`` subcommands."""
-    from ..stability.certify import METHODS
+    from ..stability import METHODS
 
     p = subparsers.add_parser(
         "certify",

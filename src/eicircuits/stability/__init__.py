@@ -41,11 +41,11 @@ Examples
 
 from __future__ import annotations
 
+from ._certify import METHODS, LocalStability, certify, local_stability, report_section
+from ._lds import LDSResult, lds
 from .cascade import block_structure
 from .certificate import Certificate, Verification
-from .certify import METHODS, LocalStability, certify, local_stability, report_section
 from .contraction import l2_contraction, linf_weights
-from .lds import LDSResult, lds
 from .matrices import (
     comparison_vectors,
     is_hurwitz,

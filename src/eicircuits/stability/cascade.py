@@ -84,7 +84,7 @@ def _block_margin(W_bb: Any, p: FloatArray) -> float:
     k = W_bb.shape[0]
     if sp.issparse(W_bb) and k > 2000:
         A = (W_bb - sp.eye_array(k, format="csr")).tocsr()
-        from .lds import lds_margin
+        from ._lds import lds_margin
 
         return lds_margin(A, p) * float(np.mean(p))  # −λ_max / 2, not scale-free
     A = (W_bb.toarray() if sp.issparse(W_bb) else W_bb) - np.eye(k)
@@ -138,7 +138,7 @@ def cascade_weights(net: Network, block_lds: Callable[[Any, IntArray], Any]
                     ) -> tuple[FloatArray | None, dict[str, Any], str]:
     """Compose per-block LDS weights into weights for the whole network.
 
-    ``block_lds(W_bb, idx)`` returns an :class:`~eicircuits.stability.lds.LDSResult` for a
+    ``block_lds(W_bb, idx)`` returns an :class:`~eicircuits.stability.LDSResult` for a
     diagonal block. Returns ``(p, data, message)``; ``p`` is ``None`` when some block is not
     certified, a coupling goes upstream, or no ``ε`` works.
     """

@@ -405,7 +405,7 @@ def _comparison_check(A: Any, p: FloatArray, v: FloatArray) -> tuple[bool, str]:
 
 def _check_negative_definite(A: Any, p: FloatArray, claimed: float | None,
                              exact: bool) -> Verification:
-    from .lds import lds_margin
+    from ._lds import lds_margin
 
     n = A.shape[0]
     if exact:

@@ -29,8 +29,8 @@ from numpy.typing import NDArray
 from .._threads import blas_threads
 from ..errors import SolverError, ValidationError
 from ..network import Network
+from ._lds import _cvxpy_solve
 from .certificate import l2_lmi, linf_rate
-from .lds import _cvxpy_solve
 from .matrices import comparison_vectors, majorant, perron_vector
 
 __all__ = ["linf_weights", "l2_contraction", "L2_LIMIT"]

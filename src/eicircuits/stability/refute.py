@@ -89,7 +89,7 @@ def refute_sdp(A: FloatArray, *, solver: str | None = None) -> tuple[FloatArray 
     """
     import cvxpy as cp
 
-    from .lds import _cvxpy_solve
+    from ._lds import _cvxpy_solve
 
     A = np.asarray(A, dtype=float)
     n = A.shape[0]

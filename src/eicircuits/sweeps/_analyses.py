@@ -60,8 +60,7 @@ def _sweep_certify(net: Network) -> Any:
     """``certify(net)`` without the weighted-ℓ2 contraction LMI that ``"auto"`` adds for small
     networks with equal τ (an SDP bisection, seconds per network): diagonal refutation, ℓ∞
     contraction, then LDS (2 × 2 closed form, Metzler, SDP or ascent)."""
-    from ..stability import certify
-    from ..stability.certify import METHODS
+    from ..stability import METHODS, certify
 
     for step in CERTIFY_STEPS[:-1]:
         cert = METHODS[step](net)

@@ -33,8 +33,8 @@ from numpy.typing import NDArray
 from .._report import Section
 from ..errors import EICircuitsWarning, ValidationError
 from ..network import Network
+from ._lds import SDP_LIMIT, LDSResult, lds
 from .certificate import Certificate, _a_matrix, tau_fingerprint
-from .lds import SDP_LIMIT, LDSResult, lds
 from .matrices import comparison_vectors, is_metzler, majorant, spectral_abscissa
 from .refute import refute_diagonal
 
@@ -139,7 +139,7 @@ def _comparison_like(net: Network, kind: str) -> Certificate | None:
     if vw is None:
         return None
     v, w = vw
-    from .lds import lds_margin, round_weights
+    from ._lds import lds_margin, round_weights
 
     p = round_weights(w / v)
     margin = lds_margin(_a_matrix(net), p) if n <= 20000 else None
