@@ -15,7 +15,6 @@ Backends: ``"numpy"`` (always available; the reference) and ``"jax"`` (optional;
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
 
 import numpy as np
@@ -27,7 +26,7 @@ from ..network import Network
 from . import _jax
 from ._fixed_step import FIXED_METHODS, MAX_OUTPUT_BYTES, _inplace_activation, _n_steps
 from ._problem import Problem, divergence_message
-from ._simulate import DEFAULT_BOUND, FORMS, _positive, _positive_int
+from ._simulate import DEFAULT_BOUND, FORMS, _check_t_span, _positive, _positive_int
 from ._tableaux import TABLEAUX
 from ._trajectory import Trajectory
 
@@ -511,14 +510,7 @@ def simulate_batch(
     B = max(X0.shape[0] if X0.ndim == 2 else 1, U.shape[0] if U.ndim == 2 else 1)
     X0 = np.array(np.broadcast_to(X0, (B, n)))
     U = np.array(np.broadcast_to(U, (B, n)))
-    try:
-        t0, t1 = (float(v) for v in t_span)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(f"t_span: expected (t0, t1), got {t_span!r}") from exc
-    if not (math.isfinite(t0) and math.isfinite(t1)):
-        raise ValidationError(f"t_span: t0 and t1 must be finite, got {t_span!r}")
-    if not t1 > t0:
-        raise ValidationError(f"t_span: need t1 > t0, got t0 = {t0:g}, t1 = {t1:g}")
+    t0, t1 = _check_t_span(t_span)
     dt_v = float(_positive("dt", dt))  # type: ignore[arg-type]
     bound_v = float(_positive("bound", bound))  # type: ignore[arg-type]
     every = 1 if save_every is None else _positive_int("save_every", save_every)

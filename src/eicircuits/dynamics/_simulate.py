@@ -47,6 +47,19 @@ def _positive(name: str, value: Any, *, allow_none: bool = False) -> float | Non
     return v
 
 
+def _check_t_span(t_span: Any) -> tuple[float, float]:
+    """``(t0, t1)`` as finite floats with ``t1 > t0``."""
+    try:
+        t0, t1 = (float(v) for v in t_span)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"t_span: expected (t0, t1), got {t_span!r}") from exc
+    if not (math.isfinite(t0) and math.isfinite(t1)):
+        raise ValidationError(f"t_span: t0 and t1 must be finite, got {t_span!r}")
+    if not t1 > t0:
+        raise ValidationError(f"t_span: need t1 > t0, got t0 = {t0:g}, t1 = {t1:g}")
+    return t0, t1
+
+
 def _positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValidationError(f"{name}: expected an integer ≥ 1, got {value!r}")
@@ -218,14 +231,7 @@ def simulate(
     if not np.all(np.isfinite(x0a)):
         i = int(np.flatnonzero(~np.isfinite(x0a))[0])
         raise ValidationError(f"x0: every entry must be finite; x0[{i}] = {x0a[i]}")
-    try:
-        t0, t1 = (float(v) for v in t_span)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(f"t_span: expected (t0, t1), got {t_span!r}") from exc
-    if not (math.isfinite(t0) and math.isfinite(t1)):
-        raise ValidationError(f"t_span: t0 and t1 must be finite, got {t_span!r}")
-    if not t1 > t0:
-        raise ValidationError(f"t_span: need t1 > t0, got t0 = {t0:g}, t1 = {t1:g}")
+    t0, t1 = _check_t_span(t_span)
     dt_v = _positive("dt", dt, allow_none=True)
     name = _resolve_method(method, dt_v)
     kind = METHODS[name]
