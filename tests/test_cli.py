@@ -36,7 +36,8 @@ def test_analyze_default_circuit_writes_consistent_numbers(tmp_path: Path,
     ds = xr.open_dataset(tmp_path / "analyze.nc")
     x_eq = ds["equilibrium"].values
     np.testing.assert_allclose(x_eq, eq["x"], atol=0)
-    assert report["Trajectory"]["distance_to_equilibrium"] < 1e-4
+    assert report["Trajectory"]["status"] == "steady"
+    assert report["Trajectory"]["distance_to_equilibrium"] < 1e-8
     net = load_spec(None)
     np.testing.assert_allclose(x_eq, net.phi(net.W @ x_eq + net.u), atol=1e-12)
     assert report["Stability"]["certified"] is True
