@@ -574,7 +574,7 @@ def test_unknown_method_lists_options() -> None:
         ({"x0": [0.0, 1.0, 2.0]}, r"x0: expected shape \(2,\).*shape \(3,\)"),
         ({"x0": [np.nan, 0.0]}, r"x0: every entry must be finite; x0\[0\] = nan"),
         ({"x0": "ab"}, "x0: expected numbers"),
-        ({"u": [1.0]}, r"u: expected shape \(2,\)"),
+        ({"u": [1.0]}, r"u: expected a scalar or shape \(2,\)"),
         ({"tol": -1.0}, "tol: must be a finite number > 0, got -1.0"),
         ({"max_iter": -3}, "max_iter: must be an integer ≥ 0, got -3"),
         ({"options": {"linear_solver": "magic"}}, r"linear_solver.*'magic'"),

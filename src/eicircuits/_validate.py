@@ -22,11 +22,12 @@ def describe(value: Any) -> str:
     return f"{value!r} of type {type(value).__name__}"
 
 
-def check_vector(name: str, value: Any, n: int, *, default: float = 0.0,
-                 context: str = "") -> NDArray[np.float64]:
-    """A scalar (broadcast) or a length-``n`` vector of finite reals, as a new float array.
+def check_vector(name: str, value: Any, n: int, *, default: float = 0.0, context: str = "",
+                 scalar: bool = True, what: str = "entry") -> NDArray[np.float64]:
+    """A length-``n`` vector of finite reals (a scalar is broadcast when ``scalar``), copied.
 
-    ``context`` is appended to the shape message (e.g. ``" to match W"``).
+    ``context`` is appended to the shape message (e.g. ``" to match W"``); ``what`` names the
+    entries in the finiteness message (e.g. ``"rate"``).
     """
     if value is None:
         value = default
@@ -34,13 +35,14 @@ def check_vector(name: str, value: Any, n: int, *, default: float = 0.0,
         arr = np.array(value, dtype=float)
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"{name}: expected numbers, got {describe(value)}") from exc
-    if arr.ndim == 0:
+    if arr.ndim == 0 and scalar:
         arr = np.full(n, float(arr))
     if arr.shape != (n,):
+        expected = f"a scalar or shape ({n},)" if scalar else f"shape ({n},)"
         raise ValidationError(
-            f"{name}: expected a scalar or shape ({n},){context}, got shape {arr.shape}"
+            f"{name}: expected {expected}{context}, got shape {arr.shape}"
         )
     if not np.all(np.isfinite(arr)):
         k = int(np.flatnonzero(~np.isfinite(arr))[0])
-        raise ValidationError(f"{name}: every entry must be finite; {name}[{k}] = {arr[k]}")
+        raise ValidationError(f"{name}: every {what} must be finite; {name}[{k}] = {arr[k]}")
     return arr

@@ -53,6 +53,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._report import Section
+from .._validate import check_vector
 from ..errors import EICircuitsWarning, SizeLimitError, ValidationError
 from ..network import Network
 from . import _active_set, _smooth
@@ -195,19 +196,7 @@ def _check_net(net: Any, where: str) -> Network:
 
 
 def _vector(name: str, value: ArrayLike, n: int) -> FloatArray:
-    try:
-        arr = np.array(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(f"{name}: expected numbers, got {value!r}") from exc
-    if arr.ndim == 0 and name == "u":
-        arr = np.full(n, float(arr))
-    if arr.shape != (n,):
-        raise ValidationError(f"{name}: expected shape ({n},) to match the network, got "
-                              f"shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        i = int(np.flatnonzero(~np.isfinite(arr))[0])
-        raise ValidationError(f"{name}: every entry must be finite; {name}[{i}] = {arr[i]}")
-    return arr
+    return check_vector(name, value, n, scalar=(name == "u"), context=" to match the network")
 
 
 def _tol(tol: Any) -> float:

@@ -36,6 +36,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize
 
+from .._validate import check_vector
 from ..activations import Activation, ClippedReLU, Linear, ReLU, Softplus
 from ..errors import ValidationError
 from ..network import Network
@@ -54,17 +55,7 @@ _SCAN_POINTS = 4001
 
 def check_state(x: ArrayLike, n: int, name: str = "x") -> FloatArray:
     """Validate a state vector: shape ``(n,)``, finite entries; return it as floats."""
-    try:
-        arr = np.array(x, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(f"{name}: expected {n} numbers, got {x!r}") from exc
-    if arr.shape != (n,):
-        raise ValidationError(f"{name}: expected shape ({n},) to match the network, "
-                              f"got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        k = int(np.flatnonzero(~np.isfinite(arr))[0])
-        raise ValidationError(f"{name}: every rate must be finite; {name}[{k}] = {arr[k]}")
-    return arr
+    return check_vector(name, x, n, scalar=False, context=" to match the network", what="rate")
 
 
 def _player_energy(act: Activation, a: FloatArray, s: FloatArray, y: FloatArray) -> FloatArray:
