@@ -517,3 +517,20 @@ def test_small_cascade_is_also_proved_exactly():
     cert = certify(column(3, np.random.default_rng(31)), method="cascade")
     ver = cert.verify()
     assert ver.exact and "exact" in ver.message
+
+
+def test_linf_rate_is_near_one_minus_the_majorant_abscissa_when_it_is_reducible() -> None:
+    # A neuron without inputs makes the majorant reducible: its Perron vector has zeros and is
+    # useless as ℓ∞ weights. The resolvent weights must still prove almost 1 − α(M) (τ = 1).
+    W = np.array([
+        [0.0, 0.0, 0.0],
+        [0.3, 0.0, -0.2],
+        [0.4, 0.1, 0.0],
+    ])
+    net = Network(W)
+    M = np.abs(W)
+    alpha = max(np.linalg.eigvals(M).real)
+    cert = certify(net)
+    assert cert.kind == "contraction-linf"
+    assert 0.999 * (1 - alpha) <= cert.rate <= 1 - alpha + 1e-12
+    assert cert.verify().valid
