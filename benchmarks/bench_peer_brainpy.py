@@ -1,0 +1,235 @@
+"""Peer benchmark: the 80-node Wilson–Cowan network of ``bench_peer_neurolib.py``, vs BrainPy.
+
+The same 160-neuron system as there (80 E–I nodes, dense coupling ``K_gl · Cmat`` onto the E
+populations, neurolib's local couplings and time constants, logistic activation, no delays, no
+noise, 10 s at dt = 0.1 ms: 100 000 explicit Euler steps, every step saved), written for BrainPy
+as eicircuits integrates it, ``τ ẋ = −x + Φ(Wx + u)`` with ``Φ(z) = 1/(1 + e^{−4z})`` and the
+dense 160 × 160 ``W``, so the final states can be compared. Two BrainPy programs:
+
+* ``brainpy DynamicalSystem``: a ``brainpy.DynamicalSystem`` whose state is a ``bm.Variable``,
+  stepped by ``bm.for_loop`` (a ``jax.lax.scan``) inside ``bm.jit``;
+* ``jax lax.scan``: the same Euler step as a pure function, ``jax.jit(lax.scan(...))``, the
+  lower bound of what a JAX-compiled program of this loop costs.
+
+Both run on the CPU in float64 (``bm.enable_x64()``) and, with ``--float32``, also in float32
+(BrainPy's default precision). "cold" is the first call (tracing + XLA compilation + run), "warm"
+the best of the following ``--repeat`` calls; each timed call resets the state and ends with the
+whole trajectory as a NumPy array on the host. Agreement with eicircuits' trajectory: max |Δx| over
+the 160 final states (the network settles on a fixed point within about 100 ms) and over the
+transient, every 10th step of the first 200 ms.
+
+BrainPy and neurolib run in their own virtual environments (their pins differ from ours), in
+subprocesses: ``python3 -m venv BRAINPY_VENV && BRAINPY_VENV/bin/pip install brainpy jax``, and
+for neurolib see ``bench_peer_neurolib.py``. Run by hand::
+
+    python benchmarks/bench_peer_brainpy.py --brainpy-python PATH/TO/brainpy-venv/bin/python \
+        [--neurolib-python PATH/TO/neurolib-venv/bin/python] [--float32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_peer_neurolib import (
+    DT,
+    DURATION,
+    N_NODES,
+    NEUROLIB_SCRIPT,
+    P,
+    run_ours,
+    wilson_cowan_network,
+)
+
+from eicircuits import simulate
+from eicircuits.dynamics import _kernels
+
+BRAINPY_SCRIPT = r"""
+import json, sys, time
+import numpy as np
+import jax
+import brainpy as bp
+import brainpy.math as bm
+
+d = np.load(sys.argv[1])
+repeat = int(sys.argv[2])
+precision = sys.argv[3]
+if precision == "float64":
+    bm.enable_x64()
+dtype = np.float64 if precision == "float64" else np.float32
+W, u, x0 = (d[k].astype(dtype) for k in ("W", "u", "x0"))
+dt_tau = (float(d["dt"]) / d["tau"]).astype(dtype)
+n_steps = int(d["n_steps"])
+
+
+class WilsonCowan(bp.DynamicalSystem):
+    def __init__(self):
+        super().__init__()
+        self.W, self.u, self.dt_tau = bm.asarray(W), bm.asarray(u), bm.asarray(dt_tau)
+        self.x = bm.Variable(bm.asarray(x0))
+
+    def update(self, i):
+        x = self.x.value
+        self.x.value = x + self.dt_tau * (-x + bm.sigmoid(4.0 * (self.W @ x + self.u)))
+        return self.x.value
+
+
+model = WilsonCowan()
+steps = bm.arange(n_steps)
+
+
+@bm.jit
+def run_brainpy(idx):
+    return bm.for_loop(model.update, idx, progress_bar=False)
+
+
+def brainpy_call():
+    model.x.value = bm.asarray(x0)
+    xs = run_brainpy(steps)
+    return np.concatenate([x0[None], np.asarray(bm.as_jax(xs))])
+
+
+Wj, uj, dtj = jax.numpy.asarray(W), jax.numpy.asarray(u), jax.numpy.asarray(dt_tau)
+
+
+def euler_step(x, _):
+    x = x + dtj * (-x + jax.nn.sigmoid(4.0 * (Wj @ x + uj)))
+    return x, x
+
+
+@jax.jit
+def run_jax(x):
+    return jax.lax.scan(euler_step, x, None, length=n_steps)[1]
+
+
+def jax_call():
+    xs = run_jax(jax.numpy.asarray(x0))
+    return np.concatenate([x0[None], np.asarray(xs)])
+
+
+out = {"versions": {"brainpy": bp.__version__, "jax": jax.__version__,
+                    "devices": [str(dv) for dv in jax.devices()]}, "rows": []}
+for label, call in (("brainpy DynamicalSystem", brainpy_call), ("jax lax.scan", jax_call)):
+    times, cpu = [], []
+    for _ in range(repeat + 1):
+        t, c = time.perf_counter(), time.process_time()
+        xs = call()
+        times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    out["rows"].append({"label": f"{label} ({precision})", "cold": times[0],
+                        "warm": min(times[1:]), "cpu": min(cpu[1:]), "dtype": str(xs.dtype),
+                        "shape": list(xs.shape), "x_final": xs[-1].astype(float).tolist(),
+                        "x_transient": xs[:2001:10].astype(float).tolist()})
+print(json.dumps(out))
+"""
+
+
+def run_peer(python: str, script: str, args: list[str]) -> dict | None:
+    """Run ``script`` with ``python`` in a subprocess; the last stdout line is JSON."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "peer.py"
+        path.write_text(script, encoding="utf-8")
+        proc = subprocess.run([python, str(path), *args], capture_output=True, text=True,
+                              check=False)
+    if proc.returncode != 0:
+        print(f"{python} failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--brainpy-python", default=os.environ.get("BRAINPY_PYTHON"),
+                    help="python of a virtual environment with brainpy and jax installed")
+    ap.add_argument("--neurolib-python", default=os.environ.get("NEUROLIB_PYTHON"),
+                    help="python of a virtual environment with neurolib installed")
+    ap.add_argument("--float32", action="store_true",
+                    help="also run BrainPy in float32 (its default precision)")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+
+    # the network and initial state of bench_peer_neurolib.py
+    rng = np.random.default_rng(0)
+    C = rng.uniform(0.0, 1.0, (N_NODES, N_NODES))
+    np.fill_diagonal(C, 0.0)
+    C /= C.sum(axis=1, keepdims=True)
+    exc0 = 0.05 * rng.uniform(0, 1, N_NODES)
+    inh0 = 0.05 * rng.uniform(0, 1, N_NODES)
+    net = wilson_cowan_network(C)
+    x0 = np.concatenate([exc0, inh0])
+    n_steps = round(DURATION / DT)
+
+    rows: list[tuple[str, float, float, float, float | None, float | None]] = []
+    backends = (["numba"] if _kernels.available() else []) + ["numpy"]
+    x_ref = x_ref_transient = None
+    for backend in backends:
+        threads = "auto" if backend == "numba" else None
+        cold = run_ours(net, x0, backend, threads)[0]
+        warm, cpu = (min(v) for v in zip(*(run_ours(net, x0, backend, threads)
+                                             for _ in range(args.repeat)), strict=True))
+        xs = simulate(net, x0, (0.0, DURATION), method="euler", dt=DT, backend=backend,
+                      threads=threads).x
+        if x_ref is None:
+            x_ref, x_ref_transient = xs[-1], xs[:2001:10]
+        rows.append((f"eicircuits euler/{backend} (float64)", cold, warm, cpu,
+                     float(np.max(np.abs(xs[-1] - x_ref))),
+                     float(np.max(np.abs(xs[:2001:10] - x_ref_transient)))))
+
+    versions = None
+    if args.brainpy_python:
+        with tempfile.TemporaryDirectory() as tmp:
+            data = Path(tmp) / "wc.npz"
+            np.savez(data, W=net.W, u=net.u, tau=net.tau, x0=x0, dt=DT, n_steps=n_steps)
+            for precision in ("float64", "float32") if args.float32 else ("float64",):
+                peer = run_peer(args.brainpy_python, BRAINPY_SCRIPT,
+                                [str(data), str(args.repeat), precision])
+                if peer is None:
+                    continue
+                versions = peer["versions"]
+                for r in peer["rows"]:
+                    assert r["shape"] == [n_steps + 1, 2 * N_NODES], r["shape"]
+                    rows.append((r["label"], r["cold"], r["warm"], r["cpu"],
+                                 float(np.max(np.abs(np.asarray(r["x_final"]) - x_ref))),
+                                 float(np.max(np.abs(np.asarray(r["x_transient"])
+                                                     - x_ref_transient)))))
+    else:
+        print("BrainPy: skipped (pass --brainpy-python or set BRAINPY_PYTHON)")
+
+    if args.neurolib_python:
+        with tempfile.TemporaryDirectory() as tmp:
+            data = Path(tmp) / "wc.npz"
+            np.savez(data, Cmat=C, exc0=exc0, inh0=inh0, duration=DURATION, dt=DT,
+                     K_gl=P["K_gl"])
+            peer = run_peer(args.neurolib_python, NEUROLIB_SCRIPT, [str(data), str(args.repeat)])
+            if peer is not None:
+                # neurolib's equation has the refractory factor (1 − x): no agreement check
+                rows.append(("neurolib WCModel (numba, float64)", peer["cold"], peer["warm"],
+                             peer["cpu"], None, None))
+    else:
+        print("neurolib: skipped (pass --neurolib-python or set NEUROLIB_PYTHON)")
+
+    print(f"80-node Wilson–Cowan, 160 neurons, {DURATION / 1000:g} s at dt = {DT} ms "
+          f"({n_steps} Euler steps, every step saved); best of {args.repeat} warm")
+    if versions is not None:
+        print(f"brainpy {versions['brainpy']}, jax {versions['jax']}, "
+              f"devices {', '.join(versions['devices'])}")
+    ours = rows[0]
+    print(f"{'contender':<42} {'cold s':>8} {'warm s':>8} {'warm CPU s':>10} {'µs/step':>8} "
+          f"{'warm/ours':>9} {'|Δx| final':>10} {'|Δx| 0-200ms':>12}")
+    for label, cold, warm, cpu, diff, diff_tr in rows:
+        print(f"{label:<42} {cold:>8.3f} {warm:>8.3f} {cpu:>10.3f} "
+              f"{warm / n_steps * 1e6:>8.2f} {warm / ours[2]:>8.2f}× "
+              f"{'n/a' if diff is None else f'{diff:.1e}':>10} "
+              f"{'n/a' if diff_tr is None else f'{diff_tr:.1e}':>12}")
+
+
+if __name__ == "__main__":
+    main()
