@@ -28,6 +28,12 @@ Methods (``equilibrium(net, method=...)``)
     for sparse ``W``). Option: ``linear_solver``.
 ``"fixed-point"``
     Plain iteration ``x ← Φ(W x + u)``, only on request: it diverges once ``‖W‖ > 1``.
+``"prox-gradient"``
+    Proximal pseudo-gradient iteration ``x ← prox_{γg}(x − γ((I − W)x − u))`` (THEORY §3): a
+    ``‖·‖_P`` contraction for any activation when ``P`` certifies that ``W − I`` is LDS, so it
+    converges even with ``‖W‖ ≫ 1``; refuses (``converged=False``) without a certificate.
+    Options: ``weights`` (diagonal of ``P``; default from :func:`eicircuits.stability.lds`),
+    ``gamma`` (step, ``< 2m/L²``; default ``m/L²``). Dense ``W``.
 
 Examples
 --------
@@ -56,7 +62,7 @@ from .._report import Section
 from .._validate import check_vector
 from ..errors import EICircuitsWarning, SizeLimitError, ValidationError
 from ..network import Network
-from . import _active_set, _smooth
+from . import _active_set, _prox_gradient, _smooth
 from ._active_set import Outcome
 from ._enumerate import enumerate_states
 from ._lemke import LCPResult, box_to_lcp, lemke
@@ -172,6 +178,11 @@ def _run_fixed_point(net: Network, u: FloatArray, x0: FloatArray | None, tol: fl
     return _smooth.fixed_point(net, u, x0, tol=tol, max_iter=max_iter)
 
 
+def _run_prox_gradient(net: Network, u: FloatArray, x0: FloatArray | None, tol: float,
+                       max_iter: int, options: dict[str, Any]) -> Outcome:
+    return _prox_gradient.prox_gradient(net, u, x0, tol=tol, max_iter=max_iter, options=options)
+
+
 def _run_auto(net: Network, u: FloatArray, x0: FloatArray | None, tol: float,
               max_iter: int, options: dict[str, Any]) -> Outcome:
     raise AssertionError("auto is dispatched by equilibrium()")  # pragma: no cover
@@ -184,6 +195,7 @@ METHODS: dict[str, tuple[_Solver, Callable[[int], int], frozenset[str]]] = {
     "lemke": (_run_lemke, lambda n: 50 * (n + 1), frozenset()),
     "newton": (_run_newton, lambda n: 200, frozenset({"linear_solver"})),
     "fixed-point": (_run_fixed_point, lambda n: 10_000, frozenset()),
+    "prox-gradient": (_run_prox_gradient, lambda n: 10_000, frozenset({"weights", "gamma"})),
 }
 
 
