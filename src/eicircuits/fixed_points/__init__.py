@@ -250,7 +250,7 @@ def equilibrium(
         ``"active-set"`` or ``"newton"``).
     method : str
         One of :data:`METHODS`: ``"auto"``, ``"active-set"``, ``"lemke"``, ``"newton"``,
-        ``"fixed-point"`` (see the module docstring).
+        ``"prox-gradient"``, ``"fixed-point"`` (see the module docstring).
     x0 : array_like, shape (n,), optional
         Starting point (ignored by ``"lemke"``).
     tol : float
