@@ -7,7 +7,6 @@ equilibrium and a trajectory, labelled with xarray) and ``analyze.png`` into the
 from __future__ import annotations
 
 import argparse
-import importlib
 from pathlib import Path
 from typing import Any
 
@@ -61,18 +60,15 @@ def network_section(net: Network, label: str) -> Section:
     return Section("Network", text, data)
 
 
-def _optional_section(module: str, *args: Any) -> Section | None:
-    mod = importlib.import_module(module)
-    fn = getattr(mod, "report_section", None)
-    return None if fn is None else fn(*args)
-
-
 def analyze(net: Network, label: str, out: Path, *, t_end: float | None = None,
             quiet: bool = False) -> dict[str, Any]:
     """Run the whole analysis, write the outputs, and return the report's data."""
+    from ..circuits import report_section as circuit_report
     from ..dynamics import simulate
     from ..fixed_points import equilibrium
     from ..fixed_points import report_section as equilibrium_report
+    from ..games import report_section as game_report
+    from ..stability import report_section as stability_report
 
     sections: list[Section] = [network_section(net, label)]
     with stage("equilibrium", quiet=quiet):
@@ -81,17 +77,11 @@ def analyze(net: Network, label: str, out: Path, *, t_end: float | None = None,
             eq = eq.with_stability(net)
     sections.append(equilibrium_report(net, eq))
     with stage("stability certificate", quiet=quiet):
-        sec = _optional_section("eicircuits.stability", net)
-    if sec is not None:
-        sections.append(sec)
+        sections.append(stability_report(net))
     with stage("game", quiet=quiet):
-        sec = _optional_section("eicircuits.games", net, eq.x)
-    if sec is not None:
-        sections.append(sec)
+        sections.append(game_report(net, eq.x))
     with stage("circuit analysis", quiet=quiet):
-        sec = _optional_section("eicircuits.circuits", net, eq.x)
-    if sec is not None:
-        sections.append(sec)
+        sections.append(circuit_report(net, eq.x))
     # From rest until steady (‖ẋ‖∞ < 1e-10) or t_end: an independent check of the equilibrium.
     t1 = float(t_end) if t_end is not None else 500.0 * float(np.max(net.tau))
     with stage("trajectory", quiet=quiet):
@@ -107,7 +97,7 @@ def analyze(net: Network, label: str, out: Path, *, t_end: float | None = None,
     }
     write_json(out / "report.json", report)
     with stage("writing NetCDF and figure", quiet=quiet):
-        _write_netcdf(out / "analyze.nc", net, eq, traj)
+        _write_netcdf(out / "analyze.nc", eq, traj)
         _write_figure(out / "analyze.png", net, eq, traj)
     text = "\n".join(s.render() for s in sections)
     (out / "report.txt").write_text(text, encoding="utf-8")
@@ -121,10 +111,8 @@ def analyze(net: Network, label: str, out: Path, *, t_end: float | None = None,
     return report
 
 
-def _write_netcdf(path: Path, net: Network, eq: Any, traj: Any) -> None:
-    ds = traj.to_xarray()
-    if not hasattr(ds, "data_vars"):
-        ds = ds.to_dataset(name="rate")
+def _write_netcdf(path: Path, eq: Any, traj: Any) -> None:
+    ds = traj.to_xarray().to_dataset()
     ds["equilibrium"] = ("neuron", np.asarray(eq.x))
     ds.attrs.update({"equilibrium_method": eq.method, "equilibrium_residual": float(eq.residual)})
     ds.to_netcdf(path)
