@@ -11,7 +11,8 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 from scipy.linalg import lapack
-from threadpoolctl import ThreadpoolController
+
+from .._threads import blas_threads
 
 FloatArray = NDArray[np.float64]
 
@@ -127,20 +128,13 @@ def _gmres(
     return y, ""
 
 
-_CONTROLLER: ThreadpoolController | None = None
-
 #: Dense factorisations up to this size run on one BLAS thread (measured here: a 1000 × 1000
 #: LU took 19 ms on one thread and 210 ms on two busy cores).
 SINGLE_THREAD_MAX = 2000
 
 
 def _dense_solve(mat: FloatArray, rhs: FloatArray) -> tuple[FloatArray | None, str]:
-    global _CONTROLLER
-    if mat.shape[0] > SINGLE_THREAD_MAX:
-        return _dense_solve_impl(mat, rhs)
-    if _CONTROLLER is None:
-        _CONTROLLER = ThreadpoolController()
-    with _CONTROLLER.limit(limits=1, user_api="blas"):
+    with blas_threads(1 if mat.shape[0] <= SINGLE_THREAD_MAX else None):
         return _dense_solve_impl(mat, rhs)
 
 
