@@ -1,0 +1,57 @@
+"""Named size limits: the one place where "how large is too large for this method" is decided.
+
+Every module that switches method or refuses by size imports its limit from here, so a user
+(and a test) can see and change them in one place. Sizes are numbers of neurons ``n`` unless
+stated otherwise.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DENSIFY_LIMIT",
+    "DENSE_EIG_LIMIT",
+    "STABILITY_LIMIT",
+    "DENSE_VERIFY_LIMIT",
+    "EXACT_LIMIT",
+    "RESOLVENT_LIMIT",
+    "SPLU_FALLBACK_MAX",
+    "LSODA_DENSE_JAC_LIMIT",
+    "SINGLE_THREAD_MAX",
+    "ENUMERATION_LIMIT",
+    "MAX_FILE_ENTRIES",
+]
+
+#: Largest n for which a sparse ``W`` is densified without being asked (``Network.dense_W``).
+DENSIFY_LIMIT = 20_000
+
+#: Largest n for dense eigenvalue problems in reports and decompositions (about 1 s).
+DENSE_EIG_LIMIT = 2_000
+
+#: Largest n for the dense spectrum of a rate Jacobian in a stability verdict; above it the
+#: rightmost eigenvalues are computed sparsely (ARPACK).
+STABILITY_LIMIT = 4_000
+
+#: Largest n for which certificates are verified with a dense eigenvalue / Cholesky test.
+DENSE_VERIFY_LIMIT = 5_000
+
+#: Largest n for which certificates and refutations are verified in exact rational arithmetic.
+EXACT_LIMIT = 60
+
+#: Largest n for the resolvent weights of the ℓ∞ contraction test.
+RESOLVENT_LIMIT = 5_000
+
+#: Largest n for which a sparse LU is tried when an iterative linear solve fails.
+SPLU_FALLBACK_MAX = 5_000
+
+#: Largest n for which LSODA gets a dense Jacobian.
+LSODA_DENSE_JAC_LIMIT = 2_000
+
+#: Up to this n, dense linear algebra runs on one BLAS thread (faster on shared machines).
+SINGLE_THREAD_MAX = 2_000
+
+#: Largest n for support enumeration of every equilibrium (2ⁿ supports, pruned).
+ENUMERATION_LIMIT = 20
+
+#: Most numbers a file read by the library (certificate, spec array) may declare before it is
+#: refused, checked before anything is allocated (about 800 MB of float64).
+MAX_FILE_ENTRIES = 100_000_000
