@@ -364,7 +364,7 @@ def test_bad_input_raises(call, match: str) -> None:
 def test_game_needs_a_network() -> None:
     with pytest.raises(ValidationError, match=r"game: expected a Network, got ndarray"):
         game(np.eye(2))
-    assert isinstance(Network(W=[[0.0]]).game(), NeuronGame)
+    assert isinstance(game(Network(W=[[0.0]])), NeuronGame)
 
 
 def test_mixed_activations_best_responses_against_brute_force() -> None:

@@ -40,7 +40,8 @@ def _random_ei(n: int, rng: np.random.Generator, density: float = 0.3) -> tuple[
         ({"W": np.zeros((0, 0))}, "at least one neuron"),
         ({"W": [[1.0, np.nan], [0.0, 0.0]]}, r"W: every weight must be finite; W\[0, 1\] = nan"),
         ({"W": sp.csr_array([[0.0, np.inf], [0.0, 0.0]])}, r"W\[0, 1\] = inf"),
-        ({"W": [["a", "b"], ["c", "d"]]}, "W: expected a numeric square matrix"),
+        ({"W": [["a", "b"], ["c", "d"]]}, "W: expected numbers, not strings"),
+        ({"W": [[1.0, 2.0], [3.0]]}, "W: expected a numeric square matrix"),
         ({"W": W2, "tau": [1.0, -0.1]}, r"tau: every time constant must be > 0; tau\[1\] = -0.1"),
         ({"W": W2, "tau": 0.0}, r"tau\[0\] = 0.0"),
         ({"W": W2, "tau": [1.0, 2.0, 3.0]}, r"tau: expected a scalar or shape \(2,\)"),
@@ -198,3 +199,68 @@ def test_sparse_network_is_never_densified() -> None:
     tracemalloc.stop()
     assert net.is_sparse
     assert peak < 200e6, f"peak {peak / 1e6:.0f} MB suggests densification"
+
+
+# ---------------------------------------------------------------- inputs that cannot hurt
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"W": np.array([[0.5 + 0j]])}, r"W: must be real.*complex"),
+        ({"W": [[0.5, 1j], [0.0, 0.0]]}, r"W: must be real.*complex"),
+        ({"W": sp.csr_array(np.array([[0.5 + 1j]]))}, r"W: must be real.*complex"),
+        ({"W": [["0.5"]]}, r"W: expected numbers, not strings"),
+        ({"W": np.array([["0.5", "1"], ["0", "0"]])}, r"W: expected numbers, not strings"),
+        ({"W": [[0.0]], "tau": "2"}, r"tau: expected numbers, not strings"),
+        ({"W": [[0.0]], "tau": [1 + 0j]}, r"tau: must be real.*complex"),
+        ({"W": [[0.0]], "u": ["1"]}, r"u: expected numbers, not strings"),
+        ({"W": [[0.0]], "u": np.array([1.0 + 0j])}, r"u: must be real.*complex"),
+        ({"W": [[0.0]], "u": np.array(["1"], dtype=object)}, r"u: expected numbers, not strings"),
+    ],
+)
+def test_complex_values_and_numeric_strings_are_refused(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValidationError, match=match):
+        Network(**kwargs)
+
+
+def _raw_csr(data, indices, indptr, shape):  # bypass SciPy's own checks, as a loaded file can
+    M = sp.csr_array((np.zeros(0), np.zeros(0, dtype=np.int32), np.zeros(shape[0] + 1,
+                                                                          dtype=np.int32)),
+                     shape=shape)
+    M.data = np.asarray(data, dtype=float)
+    M.indices = np.asarray(indices, dtype=np.int32)
+    M.indptr = np.asarray(indptr, dtype=np.int32)
+    return M
+
+
+@pytest.mark.parametrize(
+    ("parts", "match"),
+    [
+        # column index 5 in a 2 × 2 matrix: segfaulted in the compiled kernel before
+        (([1.0, 2.0], [0, 5], [0, 1, 2]), r"W: sparse column index out of range.*5"),
+        (([1.0, 2.0], [0, -1], [0, 1, 2]), r"W: sparse column index out of range.*-1"),
+        (([1.0, 2.0], [0, 1], [0, 2, 1]), r"W: sparse row pointers \(indptr\) must not decrease"),
+        (([1.0, 2.0], [0, 1], [1, 1, 2]), r"W: sparse row pointers \(indptr\) must start at 0"),
+        (([1.0, 2.0], [0, 1], [0, 1, 7]), r"W: .*indptr.* ends at 7.*2 stored"),
+        (([1.0], [0, 1], [0, 1, 2]), r"W: .*1 values but 2 column indices"),
+        (([1.0, 2.0], [0, 1], [0, 1]), r"W: .*indptr.* has 2 entries, expected 3"),
+    ],
+)
+def test_malformed_csr_structure_is_refused_before_any_kernel(parts, match) -> None:
+    W = _raw_csr(*parts, shape=(2, 2))
+    with pytest.raises(ValidationError, match=match):
+        Network(W=W)
+
+
+def test_malformed_coo_is_refused() -> None:
+    W = sp.coo_array(([1.0], ([0], [0])), shape=(2, 2))
+    W.col = np.array([9], dtype=W.col.dtype)  # a file can hold anything
+    with pytest.raises(ValidationError, match=r"W: sparse column index out of range.*9"):
+        Network(W=W)
+
+
+def test_network_has_no_game_method() -> None:
+    # the model does not import its analyses; the game is eicircuits.game(net)
+    import eicircuits
+
+    assert not hasattr(Network, "game")
+    assert eicircuits.game(Network(W=[[0.0]])).n == 1

@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from .errors import ValidationError
 
-__all__ = ["describe", "check_vector"]
+__all__ = ["describe", "check_vector", "check_real", "check_sparse_structure", "check_out_path"]
 
 
 def describe(value: Any) -> str:
@@ -31,6 +31,7 @@ def check_vector(name: str, value: Any, n: int, *, default: float = 0.0, context
     """
     if value is None:
         value = default
+    check_real(name, value)
     try:
         arr = np.array(value, dtype=float)
     except (TypeError, ValueError) as exc:
@@ -46,3 +47,175 @@ def check_vector(name: str, value: Any, n: int, *, default: float = 0.0, context
         k = int(np.flatnonzero(~np.isfinite(arr))[0])
         raise ValidationError(f"{name}: every {what} must be finite; {name}[{k}] = {arr[k]}")
     return arr
+
+
+def check_real(name: str, value: Any) -> None:
+    """Refuse complex numbers and strings where real numbers are expected (before ``float()``).
+
+    NumPy would silently drop an imaginary part (with only a ``ComplexWarning``) and parse
+    ``"0.5"`` as ``0.5``; both hide a mistake, so both are refused naming ``name``.
+    """
+    if sp.issparse(value):
+        kind = value.dtype.kind
+        if kind == "c":
+            raise ValidationError(
+                f"{name}: must be real, got a complex sparse matrix (dtype {value.dtype})"
+            )
+        if kind not in "biuf":
+            raise ValidationError(f"{name}: expected numbers, got sparse dtype {value.dtype}")
+        return
+    if isinstance(value, (str, bytes)):
+        raise ValidationError(f"{name}: expected numbers, not strings; got {value!r}")
+    if isinstance(value, (complex, np.complexfloating)):
+        raise ValidationError(f"{name}: must be real, got the complex number {value!r}")
+    if isinstance(value, (bool, int, float, np.number)):
+        return
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        return  # ragged and the like: the caller's conversion names the problem
+    kind = arr.dtype.kind
+    if kind == "c":
+        flat = arr.ravel()
+        k = int(np.argmax(flat.imag != 0)) if flat.size else 0
+        first = f"; first entry {flat[k]!r}" if flat.size else ""
+        raise ValidationError(
+            f"{name}: must be real, got complex values (dtype {arr.dtype}){first}; pass the "
+            "real part explicitly if that is what you mean"
+        )
+    if kind in "USa":
+        raise ValidationError(
+            f"{name}: expected numbers, not strings (dtype {arr.dtype}); convert them first"
+        )
+    if kind == "O":
+        for item in arr.ravel():
+            if isinstance(item, (str, bytes)):
+                raise ValidationError(
+                    f"{name}: expected numbers, not strings; found {item!r}"
+                )
+            if isinstance(item, (complex, np.complexfloating)):
+                raise ValidationError(f"{name}: must be real, got complex value {item!r}")
+
+
+def check_sparse_structure(name: str, M: Any) -> None:
+    """Check the index arrays of a SciPy sparse matrix before any compiled kernel reads them.
+
+    A sparse matrix loaded from a file (or built by hand) can carry ``indptr``/``indices`` that
+    SciPy's constructors never checked; its C++ kernels then read out of bounds (garbage or a
+    segmentation fault). CSR/CSC/BSR: ``indptr`` of length ``major + 1``, starting at 0, never
+    decreasing, ending at the number of stored values, and indices in ``[0, minor)``. COO:
+    equal lengths and indices in range. Shapes must be two non-negative integers.
+
+    Raises
+    ------
+    ValidationError
+        Naming ``name``, the rule and the offending value.
+    """
+    shape = M.shape
+    if len(shape) != 2 or any(int(s) < 0 for s in shape):
+        raise ValidationError(f"{name}: sparse matrix must be 2-D, got shape {shape}")
+    n_rows, n_cols = (int(s) for s in shape)
+    fmt = M.format
+    if fmt == "coo":
+        row, col, data = np.asarray(M.row), np.asarray(M.col), np.asarray(M.data)
+        if not (row.shape == col.shape == data.shape and row.ndim == 1):
+            raise ValidationError(
+                f"{name}: sparse COO arrays disagree: {data.size} values, {row.size} row "
+                f"indices, {col.size} column indices"
+            )
+        _in_range(name, "row", row, n_rows)
+        _in_range(name, "column", col, n_cols)
+        return
+    if fmt not in ("csr", "csc", "bsr"):
+        return  # dok, lil, dia: Python-level containers, converted safely by SciPy
+    major, minor = (n_rows, n_cols) if fmt in ("csr", "bsr") else (n_cols, n_rows)
+    what, other = ("row", "column") if fmt in ("csr", "bsr") else ("column", "row")
+    if fmt == "bsr":
+        r, c = M.blocksize
+        if r < 1 or c < 1 or n_rows % r or n_cols % c:
+            raise ValidationError(f"{name}: BSR block size {M.blocksize} does not tile {shape}")
+        major, minor = n_rows // r, n_cols // c
+    indptr, indices = np.asarray(M.indptr), np.asarray(M.indices)
+    n_data = int(np.asarray(M.data).shape[0]) if np.asarray(M.data).ndim else -1
+    if indptr.ndim != 1 or indptr.size != major + 1:
+        raise ValidationError(
+            f"{name}: sparse {what} pointers (indptr) has {indptr.size} entries, expected "
+            f"{major + 1} for shape {shape}"
+        )
+    if indices.ndim != 1 or n_data != indices.size:
+        raise ValidationError(
+            f"{name}: sparse matrix is inconsistent: {n_data} values but {indices.size} "
+            f"{other} indices"
+        )
+    if indptr[0] != 0:
+        raise ValidationError(
+            f"{name}: sparse {what} pointers (indptr) must start at 0, got {int(indptr[0])}"
+        )
+    steps = np.diff(indptr.astype(np.int64))
+    if np.any(steps < 0):
+        k = int(np.flatnonzero(steps < 0)[0])
+        raise ValidationError(
+            f"{name}: sparse {what} pointers (indptr) must not decrease; indptr[{k}] = "
+            f"{int(indptr[k])} > indptr[{k + 1}] = {int(indptr[k + 1])}"
+        )
+    if int(indptr[-1]) != indices.size:
+        raise ValidationError(
+            f"{name}: sparse {what} pointers (indptr) ends at {int(indptr[-1])} but "
+            f"{indices.size} stored values"
+        )
+    _in_range(name, other, indices, minor)
+
+
+def _in_range(name: str, what: str, idx: np.ndarray, bound: int) -> None:
+    if idx.size == 0:
+        return
+    if idx.dtype.kind not in "iu":
+        raise ValidationError(f"{name}: sparse {what} indices must be integers, got {idx.dtype}")
+    bad = (idx < 0) | (idx >= bound)
+    if np.any(bad):
+        k = int(np.flatnonzero(bad)[0])
+        raise ValidationError(
+            f"{name}: sparse {what} index out of range: entry {k} is {int(idx[k])}, expected "
+            f"0 ≤ index < {bound}"
+        )
+
+
+def check_out_path(name: str, path: Any, *, force: bool = False, directory: bool = False) -> Any:
+    """Check that an output ``path`` can be written, before any computation, and return it.
+
+    Refuses (``ValidationError`` naming ``name``) a path whose parent cannot be created or
+    written, and an existing file or non-empty folder unless ``force``. With ``directory``,
+    ``path`` is a folder that will hold several files (created here).
+    """
+    import os
+    import tempfile
+    from pathlib import Path
+
+    p = Path(path)
+    if p.exists() and not force:
+        if not p.is_dir() or (directory is False) or any(p.iterdir()):
+            what = "folder" if p.is_dir() else "file"
+            raise ValidationError(
+                f"{name}: {str(p)!r} exists (a {what}); pass --force to overwrite it or give "
+                "another path"
+            )
+    target = p if directory else p.parent
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValidationError(f"{name}: cannot create {str(target)!r}: {exc.strerror}") from exc
+    if not target.is_dir():
+        raise ValidationError(f"{name}: {str(target)!r} is not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".eicircuits-write-test-", dir=target)
+        try:
+            os.write(fd, b"\0" * 4096)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as exc:
+        raise ValidationError(
+            f"{name}: cannot write into {str(target)!r}: {exc.strerror or exc}"
+        ) from exc
+    return p

@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import check_vector
+from ._validate import check_real, check_sparse_structure, check_vector
 from ._validate import describe as _describe
 from .activations import Activation, ReLU, activation_from_spec
 from .errors import DaleLawError, SizeLimitError, ValidationError
@@ -44,9 +44,11 @@ def _first_bad(mask: NDArray[np.bool_]) -> tuple[int, ...]:
 
 
 def _as_weights(W: Any) -> FloatArray | sp.csr_array:
+    check_real("W", W)
     if sp.issparse(W):
         if W.ndim != 2:
             raise ValidationError(f"W: must be 2-D, got {_describe(W)}")
+        check_sparse_structure("W", W)  # before any compiled kernel reads the index arrays
         Ws = sp.csr_array(W, dtype=float, copy=True)
         Ws.sum_duplicates()
         Ws.eliminate_zeros()
@@ -371,12 +373,6 @@ class Network:
     def voltage_to_rate(self, v: ArrayLike) -> FloatArray:
         """``x = Φ(v)``: maps voltage-form equilibria to rate-form ones."""
         return self.phi(v)
-
-    def game(self) -> Any:
-        """The neurons' game (:func:`eicircuits.game`): energies, best responses, potentials."""
-        from .games import game
-
-        return game(self)
 
     # ------------------------------------------------------------------ display
     def __repr__(self) -> str:

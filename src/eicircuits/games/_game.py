@@ -168,8 +168,8 @@ class NeuronGame:
     Examples
     --------
     >>> import numpy as np
-    >>> from eicircuits import Network
-    >>> gm = Network(W=[[2.0, -3.0], [3.0, -1.0]], u=[1.0, 0.5]).game()
+    >>> from eicircuits import Network, game
+    >>> gm = game(Network(W=[[2.0, -3.0], [3.0, -1.0]], u=[1.0, 0.5]))
     >>> x = np.array([1 / 14, 5 / 14])    # the (unique) equilibrium of this ISN
     >>> float(gm.regret(x)[0])             # the E neuron's energy is unbounded below
     inf
@@ -224,8 +224,8 @@ class NeuronGame:
 
         Examples
         --------
-        >>> from eicircuits import Network
-        >>> gm = Network(W=[[0.5, 1.0], [1.0, 0.0]], u=[0.0, 0.0]).game()
+        >>> from eicircuits import Network, game
+        >>> gm = game(Network(W=[[0.5, 1.0], [1.0, 0.0]], u=[0.0, 0.0]))
         >>> float(gm.energy(0, [2.0, 1.0]))    # ½·0.5·4 − 2·1
         -1.0
         >>> float(gm.energy(0, [2.0, 1.0], y=-1.0))
