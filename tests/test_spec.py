@@ -105,3 +105,133 @@ def test_spec_from_dict_and_overrides() -> None:
     assert isinstance(net, Network)
     np.testing.assert_array_equal(net.u, [0.0, 2.0])
     assert spec.builder_function()(u=[3.0, 3.0]).u[0] == 3.0
+
+
+# ---------------------------------------------------------------- files that cannot hurt
+def _raw_npz(path: Path, fmt: str, shape, **arrays) -> None:
+    # written by hand, as an attacker (or a broken tool) could: SciPy's checks never ran
+    np.savez(path, format=np.array(fmt.encode()), shape=np.asarray(shape, dtype=np.int64),
+             **arrays)
+
+
+def test_sparse_npz_with_out_of_range_indices_is_a_spec_error(tmp_path: Path) -> None:
+    _raw_npz(tmp_path / "w.npz", "csr", (2, 2), data=np.array([1.0, 2.0]),
+             indices=np.array([0, 5], dtype=np.int32), indptr=np.array([0, 1, 2], dtype=np.int32))
+    p = _write(tmp_path, '[network]\nW = "w.npz"\n')
+    with pytest.raises(SpecError, match=r"c\.toml: \[network\]\.W: 'w\.npz'.*index out of range"):
+        load_spec(p)
+
+
+@pytest.mark.parametrize("fmt", ["coo", "csr"])
+def test_tiny_npz_declaring_a_huge_shape_is_refused_before_allocating(tmp_path: Path,
+                                                                       fmt: str) -> None:
+    import tracemalloc
+
+    if fmt == "coo":
+        _raw_npz(tmp_path / "w.npz", fmt, (3_000_000_000, 3_000_000_000), data=np.array([1.0]),
+                 row=np.array([0]), col=np.array([0]))
+    else:
+        _raw_npz(tmp_path / "w.npz", fmt, (3_000_000_000, 3_000_000_000), data=np.array([1.0]),
+                 indices=np.array([0]), indptr=np.array([0, 1]))
+    p = _write(tmp_path, '[network]\nW = "w.npz"\n')
+    tracemalloc.start()
+    try:
+        with pytest.raises(SpecError, match=r"'w\.npz'.*3000000000 × 3000000000.*limit"):
+            load_spec(p)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50e6  # today: a 22.4 GiB allocation
+
+
+def test_huge_dense_npy_header_is_refused_before_reading(tmp_path: Path) -> None:
+    # a header declaring 10^5 × 10^5 float64 (80 GB) over a file of a few bytes
+    import numpy.lib.format as fmt
+
+    with open(tmp_path / "w.npy", "wb") as fh:
+        fmt.write_array_header_1_0(fh, {"descr": "<f8", "fortran_order": False,
+                                        "shape": (100_000, 100_000)})
+        fh.write(b"\0" * 64)
+    p = _write(tmp_path, '[network]\nW = "w.npy"\n')
+    with pytest.raises(SpecError, match=r"'w\.npy': declares 100000 × 100000"):
+        load_spec(p)
+
+
+@pytest.mark.parametrize("fmt", ["dok", "lil", "abc"])
+def test_unsupported_sparse_formats_are_spec_errors(tmp_path: Path, fmt: str) -> None:
+    _raw_npz(tmp_path / "w.npz", fmt, (2, 2), data=np.array([1.0]))
+    p = _write(tmp_path, '[network]\nW = "w.npz"\n')
+    with pytest.raises(SpecError, match=rf"'w\.npz': unsupported sparse format '{fmt}'"):
+        load_spec(p)
+
+
+def test_supported_sparse_formats_load(tmp_path: Path) -> None:
+    for name, M in (("csc", sp.csc_array(W)), ("coo", sp.coo_array(W)),
+                    ("dia", sp.dia_array(W)), ("bsr", sp.bsr_array(W))):
+        sp.save_npz(tmp_path / f"{name}.npz", M)
+        p = _write(tmp_path, f'[network]\nW = "{name}.npz"\n')
+        np.testing.assert_array_equal(load_spec(p).W.toarray(), W)
+
+
+def test_object_arrays_are_never_unpickled(tmp_path: Path) -> None:
+    np.save(tmp_path / "w.npy", np.array([[{"a": 1}]], dtype=object), allow_pickle=True)
+    np.savez(tmp_path / "z.npz", W=np.array([[{"a": 1}]], dtype=object))
+    for fname in ("w.npy", "z.npz"):
+        p = _write(tmp_path, f'[network]\nW = "{fname}"\n')
+        with pytest.raises(SpecError, match="object arrays are not read"):
+            load_spec(p)
+
+
+def test_csv_errors_do_not_quote_the_file(tmp_path: Path) -> None:
+    (tmp_path / "w.csv").write_text("0.5,secret-password\n1,2\n")
+    p = _write(tmp_path, '[network]\nW = "w.csv"\n')
+    with pytest.raises(SpecError, match=r"'w\.csv'.*not a table of numbers") as info:
+        load_spec(p)
+    assert "secret" not in str(info.value)
+    (tmp_path / "u.csv").write_text("token-abc\n")
+    p = _write(tmp_path, '[network]\nW = [[0.0]]\nu = "u.csv"\n')
+    with pytest.raises(SpecError, match=r"\[network\]\.u: .*'u\.csv'") as info:
+        load_spec(p)
+    assert "token" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "act",
+    ['{ name = "clipped_relu", r_max = [1, 2] }', '{ r_max = 2 }', '[[{ name = "relu" }]]',
+     '{ name = "logistic", gain = {} }', '{ name = ["relu"] }', "3", '["relu", 3]'],
+)
+def test_malformed_activation_tables_are_spec_errors(tmp_path: Path, act: str) -> None:
+    p = _write(tmp_path, f"[network]\nW = [[0.0, 0.0], [0.0, 0.0]]\nactivation = {act}\n")
+    with pytest.raises(SpecError, match=r"\[network\]\.activation"):
+        load_spec(p)
+    p = _write(tmp_path, "[builder]\nname = \"wilson_cowan\"\nw_ee = 1\nw_ei = 1\nw_ie = 1\n"
+                         f"w_ii = 1\nactivation = {act}\n")
+    with pytest.raises(SpecError, match=r"\[builder\]\.activation"):
+        load_spec(p)
+
+
+@pytest.mark.parametrize("kind", ["npy", "csv-row", "csv-column"])
+def test_u_and_tau_from_files(tmp_path: Path, kind: str) -> None:
+    u = np.array([1.0, 0.25])
+    if kind == "npy":
+        np.save(tmp_path / "u.npy", u)
+        np.save(tmp_path / "tau.npy", [1.0, 2.0])
+        names = ("u.npy", "tau.npy")
+    else:
+        shape = (1, 2) if kind == "csv-row" else (2, 1)
+        np.savetxt(tmp_path / "u.csv", u.reshape(shape), delimiter=",")
+        np.savetxt(tmp_path / "tau.csv", np.array([1.0, 2.0]).reshape(shape), delimiter=",")
+        names = ("u.csv", "tau.csv")
+    p = _write(tmp_path, f'[network]\nW = [[0.5, -1.0], [1.0, -0.5]]\nu = "{names[0]}"\n'
+                         f'tau = "{names[1]}"\n')
+    net = load_spec(p)
+    np.testing.assert_array_equal(net.u, u)
+    np.testing.assert_array_equal(net.tau, [1.0, 2.0])
+
+
+def test_u_file_of_the_wrong_shape(tmp_path: Path) -> None:
+    np.save(tmp_path / "u.npy", np.ones((2, 2)))
+    p = _write(tmp_path, '[network]\nW = [[0.5, -1.0], [1.0, -0.5]]\nu = "u.npy"\n')
+    with pytest.raises(SpecError, match=r"\[network\]\.u: 'u\.npy': holds shape \(2, 2\); "
+                                        r"expected a vector"):
+        load_spec(p)

@@ -5,8 +5,8 @@ A specification gives either an explicit network or a builder with parameters::
     # explicit network
     [network]
     W = [[0.5, -1.0], [1.0, -0.5]]   # or a path: "weights.npy", "weights.npz", "weights.csv"
-    tau = 1.0                         # scalar or one per neuron
-    u = [1.0, 0.0]
+    tau = 1.0                         # scalar or one per neuron (or a path, like W)
+    u = [1.0, 0.0]                    # or a path: "input.npy", "input.csv" (a row or a column)
     activation = "relu"               # or { name = "clipped_relu", r_max = 2.0 }, or a list
     cell_types = "EI"                 # a string of E/I letters or a list
     names = ["e", "i"]
@@ -21,7 +21,10 @@ A specification gives either an explicit network or a builder with parameters::
     u_e = 1.0
 
 Paths are relative to the specification file. A ``.npz`` file is either a SciPy sparse matrix
-(``scipy.sparse.save_npz``) or an archive holding an array named ``W``. Every problem raises
+(``scipy.sparse.save_npz``: csr, csc, coo, bsr or dia) or an archive holding an array named
+``W``. Files are read safely: sizes are checked from their headers before anything is allocated
+(:data:`eicircuits._limits.MAX_FILE_ENTRIES`), object arrays are never unpickled, sparse index
+arrays are validated before use, and messages never quote a file's contents. Every problem raises
 :class:`~eicircuits.errors.SpecError` naming the file, the key and what was expected.
 
 Examples
@@ -37,6 +40,8 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+import math
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -45,8 +50,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from ._limits import MAX_FILE_ENTRIES
+from ._validate import check_sparse_structure
 from .activations import activation_from_spec
-from .errors import EICircuitsError, SpecError
+from .errors import EICircuitsError, SpecError, ValidationError
 from .network import Network
 
 __all__ = ["CircuitSpec", "BUILDERS", "load_spec", "read_spec", "spec_from_dict", "DEFAULT_SOURCE"]
@@ -117,9 +124,11 @@ class CircuitSpec:
             raise SpecError(f"{self.source}: [network]: missing key 'W' (a matrix or a file path)")
         W = _load_matrix(table["W"], self.base_dir, self.source)
         kwargs: dict[str, Any] = {"W": W}
-        for key in ("tau", "u", "names"):
+        for key in ("tau", "u"):
             if key in table:
-                kwargs[key] = table[key]
+                kwargs[key] = _load_vector(table[key], self.base_dir, self.source, key)
+        if "names" in table:
+            kwargs["names"] = table["names"]
         if "cell_types" in table:
             ct = table["cell_types"]
             kwargs["cell_types"] = list(ct) if isinstance(ct, str) else ct
@@ -131,7 +140,7 @@ class CircuitSpec:
                     if isinstance(act, list)
                     else activation_from_spec(act)
                 )
-            except EICircuitsError as exc:
+            except (EICircuitsError, TypeError, ValueError, KeyError, AttributeError) as exc:
                 raise SpecError(f"{self.source}: [network].activation: {exc}") from exc
         return Network(**kwargs)
 
@@ -156,13 +165,165 @@ def _builder_values(params: Mapping[str, Any], source: str) -> dict[str, Any]:
         if key == "activation":
             try:
                 out[key] = activation_from_spec(value)
-            except EICircuitsError as exc:
+            except (EICircuitsError, TypeError, ValueError, KeyError, AttributeError) as exc:
                 raise SpecError(f"{source}: [builder].activation: {exc}") from exc
         elif isinstance(value, list):
             out[key] = np.asarray(value, dtype=float)
         else:
             out[key] = value
     return out
+
+
+_SPARSE_FORMATS = ("csr", "csc", "coo", "bsr", "dia")
+
+
+def _file_error(source: str, key: str, value: str, text: str) -> SpecError:
+    return SpecError(f"{source}: [network].{key}: {value!r}: {text}")
+
+
+def _npy_header(fh: Any) -> tuple[tuple[int, ...], np.dtype[Any]]:
+    """Shape and dtype from a ``.npy`` header (nothing else is read)."""
+    import numpy.lib.format as npformat
+
+    version = npformat.read_magic(fh)
+    if version == (1, 0):
+        shape, _, dtype = npformat.read_array_header_1_0(fh)
+    else:
+        shape, _, dtype = npformat.read_array_header_2_0(fh)
+    return tuple(int(s) for s in shape), dtype
+
+
+def _check_declared(shape: tuple[int, ...], dtype: np.dtype[Any], where: str,
+                    fail: Callable[[str], SpecError]) -> None:
+    """Refuse object dtypes and arrays above :data:`MAX_FILE_ENTRIES` from their header."""
+    if dtype.hasobject:
+        raise fail(f"{where} holds Python objects (dtype {dtype}); object arrays are not read "
+                   "(unpickling can run code); save numbers only")
+    if dtype.kind not in "biuf":
+        raise fail(f"{where} holds dtype {dtype}; expected real numbers")
+    size = math.prod(shape)
+    if size > MAX_FILE_ENTRIES:
+        dims = " × ".join(str(s) for s in shape)
+        raise fail(f"{where} declares {dims} = {size} entries, above the limit of "
+                   f"{MAX_FILE_ENTRIES} (eicircuits._limits.MAX_FILE_ENTRIES); refused before "
+                   "reading")
+
+
+def _npz_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype[Any]]]:
+    import zipfile
+
+    out = {}
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            name = info.filename
+            if not name.endswith(".npy"):
+                continue
+            with zf.open(info) as fh:
+                out[name[:-4]] = _npy_header(fh)
+    return out
+
+
+def _read_npz(path: Path, fail: Callable[[str], SpecError], *, sparse_ok: bool) -> Any:
+    headers = _npz_headers(path)
+    for name, (shape, dtype) in headers.items():
+        if name != "format":
+            _check_declared(shape, dtype, f"array {name!r}", fail)
+    if "format" not in headers:
+        if "W" not in headers:
+            raise fail(f"holds no sparse matrix and no array named 'W' (found "
+                       f"{sorted(headers)})")
+        with np.load(path, allow_pickle=False) as archive:
+            return archive["W"]
+    if not sparse_ok:
+        raise fail("holds a sparse matrix; expected a vector")
+    with np.load(path, allow_pickle=False) as archive:
+        fmt_arr = archive["format"]
+        if fmt_arr.dtype.kind not in "SU" or fmt_arr.size != 1:
+            raise fail("is not a SciPy sparse archive: its 'format' is not a name")
+        fmt = fmt_arr.item()
+        fmt = fmt.decode("ascii", "replace") if isinstance(fmt, bytes) else str(fmt)
+        if fmt not in _SPARSE_FORMATS:
+            raise fail(f"unsupported sparse format {fmt[:20]!r}; expected one of "
+                       f"{list(_SPARSE_FORMATS)} (scipy.sparse.save_npz)")
+        if "shape" not in headers or headers["shape"][0] != (2,):
+            raise fail(f"sparse {fmt} archive without a 2-entry 'shape'")
+        shape = tuple(int(s) for s in archive["shape"])
+        if min(shape) < 0 or max(shape) > MAX_FILE_ENTRIES:
+            raise fail(f"declares a {shape[0]} × {shape[1]} sparse matrix, above the limit "
+                       f"of {MAX_FILE_ENTRIES} rows or columns "
+                       "(eicircuits._limits.MAX_FILE_ENTRIES); refused before allocating")
+        need = {"csr": ("data", "indices", "indptr"), "csc": ("data", "indices", "indptr"),
+                "bsr": ("data", "indices", "indptr"), "coo": ("data", "row", "col"),
+                "dia": ("data", "offsets")}[fmt]
+        missing = [k for k in need if k not in headers]
+        if missing:
+            raise fail(f"sparse {fmt} archive without {missing[0]!r}")
+        parts = {k: archive[k] for k in need}
+    cls = {"csr": sp.csr_array, "csc": sp.csc_array, "bsr": sp.bsr_array,
+           "coo": sp.coo_array, "dia": sp.dia_array}[fmt]
+    if fmt == "coo":
+        M = cls((parts["data"], (parts["row"], parts["col"])), shape=shape)
+    elif fmt == "dia":
+        M = cls((parts["data"], parts["offsets"]), shape=shape)
+    else:
+        M = cls((parts["data"], parts["indices"], parts["indptr"]), shape=shape)
+    check_sparse_structure("the sparse matrix", M)  # before any kernel reads its indices
+    return M.tocsr()
+
+
+_CSV_WHERE = re.compile(r"(at row \d+, column \d+)")
+
+
+def _read_csv(path: Path, fail: Callable[[str], SpecError]) -> Any:
+    size = path.stat().st_size
+    if size > 32 * MAX_FILE_ENTRIES:
+        raise fail(f"is {size} bytes, above what {MAX_FILE_ENTRIES} numbers need "
+                   "(eicircuits._limits.MAX_FILE_ENTRIES); refused before reading")
+    try:
+        return np.loadtxt(path, delimiter=",", ndmin=2)
+    except ValueError as exc:
+        # never quote the file's contents in a message (it may not be ours to show)
+        found = _CSV_WHERE.search(str(exc))
+        where = f" ({found.group(1)}, counted from 0)" if found else ""
+        raise fail(f"not a table of numbers separated by commas{where}") from None
+
+
+def _read_file(value: str, base_dir: Path, source: str, key: str, *, sparse_ok: bool) -> Any:
+    """Read an array (or, for ``W``, a sparse matrix) from a file named in a spec, safely."""
+    def fail(text: str) -> SpecError:
+        return _file_error(source, key, value, text)
+
+    path = (base_dir / value).resolve()
+    if not path.is_file():
+        raise SpecError(
+            f"{source}: [network].{key}: file {value!r} not found (relative to the spec)"
+        )
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".npy":
+            with open(path, "rb") as fh:
+                shape, dtype = _npy_header(fh)
+            _check_declared(shape, dtype, "the array", lambda t: fail(
+                t.replace("the array declares", "declares")))
+            return np.load(path, allow_pickle=False)
+        if suffix == ".npz":
+            return _read_npz(path, fail, sparse_ok=sparse_ok)
+        if suffix == ".csv":
+            return _read_csv(path, fail)
+    except SpecError:
+        raise
+    except ValidationError as exc:
+        raise fail(str(exc)) from exc
+    except (OSError, ValueError, KeyError, EOFError, MemoryError) as exc:
+        import zipfile
+
+        if isinstance(exc, zipfile.BadZipFile):
+            raise fail("not a NumPy .npz archive (bad zip file)") from None
+        raise fail(f"could not read it ({type(exc).__name__}: {str(exc)[:200]})") from exc
+    raise SpecError(
+        f"{source}: [network].{key}: unsupported file type {suffix!r}; "
+        "expected .npy, .npz or .csv"
+    )
 
 
 def _load_matrix(value: Any, base_dir: Path, source: str) -> Any:
@@ -178,33 +339,20 @@ def _load_matrix(value: Any, base_dir: Path, source: str) -> Any:
         raise SpecError(
             f"{source}: [network].W: expected an inline matrix or a file path, got {value!r}"
         )
-    path = (base_dir / value).resolve()
-    if not path.exists():
-        raise SpecError(f"{source}: [network].W: file {value!r} not found (relative to the spec)")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".npy":
-            return np.load(path, allow_pickle=False)
-        if suffix == ".npz":
-            try:
-                return sp.load_npz(path).tocsr()
-            except (ValueError, KeyError, OSError):
-                with np.load(path, allow_pickle=False) as archive:
-                    if "W" not in archive:
-                        raise SpecError(
-                            f"{source}: [network].W: {value!r} holds no sparse matrix and no "
-                            f"array named 'W' (found {sorted(archive.files)})"
-                        ) from None
-                    return archive["W"]
-        if suffix == ".csv":
-            return np.loadtxt(path, delimiter=",", ndmin=2)
-    except SpecError:
-        raise
-    except (OSError, ValueError) as exc:
-        raise SpecError(f"{source}: [network].W: could not read {value!r}: {exc}") from exc
-    raise SpecError(
-        f"{source}: [network].W: unsupported file type {suffix!r}; expected .npy, .npz or .csv"
-    )
+    return _read_file(value, base_dir, source, "W", sparse_ok=True)
+
+
+def _load_vector(value: Any, base_dir: Path, source: str, key: str) -> Any:
+    """``u``/``tau``: inline numbers as they are, a ``.npy``/``.npz``/``.csv`` path read."""
+    if not isinstance(value, str):
+        return value
+    arr = np.asarray(_read_file(value, base_dir, source, key, sparse_ok=False))
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.ravel()
+    if arr.ndim > 1:
+        raise _file_error(source, key, value, f"holds shape {arr.shape}; expected a vector "
+                          "(one value per neuron: one row or one column)")
+    return arr
 
 
 def spec_from_dict(data: Mapping[str, Any], *, source: str = "<dict>",
