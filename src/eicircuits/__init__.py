@@ -10,6 +10,7 @@ Model
 Network            -- frozen, validated ``τ ẋ = −x + Φ(Wx + u)``
 ReLU, ClippedReLU, Tanh, Logistic, Softplus, Linear -- activations (proximal operators)
 Activation, check_activation -- base class and conformance check for user activations
+PowerLaw           -- supralinear ``k[z]₊ⁿ`` (the SSN's activation; outside the proximal contract)
 
 Equilibria and dynamics
 -----------------------
@@ -32,6 +33,11 @@ certify, Certificate, Verification -- certificates that can be re-verified indep
 lds, is_hurwitz, is_metzler, is_p_matrix, spectral_abscissa, log_norm
 local_stability, LocalStability -- τ-dependent stability of one equilibrium
 
+The main job
+------------
+analyze, Analysis  -- equilibrium, certificate, game, contrast and a run from rest in one call
+report             -- writers: text, Markdown, JSON, NetCDF, figure (``eicircuits.report``)
+
 Circuits and analyses
 ---------------------
 circuits           -- builders: wilson_cowan, lateral_inhibition, cortical_column, random_ei
@@ -41,6 +47,11 @@ Scaling out
 -----------
 sweep              -- parameter sweeps and ensembles (xarray + Dask, resumable Zarr store)
 open_sweep, plot_sweep -- reopen a sweep store; draw its regime or heat map
+
+Continuation
+------------
+continuation       -- branches of equilibria, folds and Hopf points (exact for ReLU inputs)
+Continuation       -- result object (branches, bifurcations, to_xarray, to_netcdf)
 
 Specification files
 -------------------
@@ -64,6 +75,7 @@ from .activations import (
     ClippedReLU,
     Linear,
     Logistic,
+    PowerLaw,
     ReLU,
     Softplus,
     Tanh,
@@ -93,6 +105,8 @@ _LAZY: dict[str, str] = {
     "Trajectory": "eicircuits.dynamics",
     "simulate_batch": "eicircuits.dynamics",
     "BatchTrajectory": "eicircuits.dynamics",
+    "Noise": "eicircuits.noise",
+    "stationary_covariance": "eicircuits.noise",
     "game": "eicircuits.games",
     "NeuronGame": "eicircuits.games",
     "PotentialResult": "eicircuits.games",
@@ -115,9 +129,14 @@ _LAZY: dict[str, str] = {
     "open_sweep": "eicircuits.sweeps",
     "plot_sweep": "eicircuits.sweeps",
     "load_spec": "eicircuits.spec",
+    "Continuation": "eicircuits.continuation",
+    "analyze": "eicircuits.analysis",
+    "Analysis": "eicircuits.analysis",
 }
+# "continuation" is a callable package: eicircuits.continuation(...) runs the function.
 _SUBMODULES = {"circuits", "activations", "errors", "stability", "spec", "sweeps", "games",
-               "dynamics", "fixed_points", "reproduce"}
+               "dynamics", "fixed_points", "reproduce", "analysis", "report", "stimulus",
+               "noise", "continuation"}
 
 __all__ = [
     "Activation",
@@ -129,6 +148,7 @@ __all__ = [
     "Linear",
     "Logistic",
     "Network",
+    "PowerLaw",
     "ReLU",
     "SizeLimitError",
     "Softplus",

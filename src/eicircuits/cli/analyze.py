@@ -1,7 +1,10 @@
 """``eicircuits analyze [SPEC]``: the main job — equilibrium, stability, game and contrast.
 
-Prints a readable report, and writes ``report.json`` (every number), ``analyze.nc`` (the
-equilibrium and a trajectory, labelled with xarray) and ``analyze.png`` into the output folder.
+Argument parsing and writing only: :func:`eicircuits.analyze` computes, the writers of
+:mod:`eicircuits.report` render. Prints the text report and writes ``report.txt`` (the same
+text), ``report.md``, ``report.json`` (every number), ``analyze.nc`` (self-contained: the
+network, the equilibrium, the certificate and the run from rest) and ``analyze.png`` into
+``--out``.
 """
 
 from __future__ import annotations
@@ -10,13 +13,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from ._common import add_spec_argument, load_network, stage
 
-from .._report import Section
-from ..network import Network
-from ._common import add_spec_argument, load_network, out_dir, stage, write_json
-
-__all__ = ["register", "analyze", "network_section"]
+__all__ = ["register"]
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -31,119 +30,43 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--t-end", type=float, default=None,
                    help="longest trajectory shown; it stops once steady "
                    "(default: 500 × the largest τ)")
+    p.add_argument("--time-limit", type=float, default=30.0,
+                   help="seconds allowed to the certificate search (default: %(default)s)")
+    if "--force" not in p._option_string_actions:
+        p.add_argument("--force", action="store_true",
+                       help="overwrite the report files of an earlier run in --out")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=_run)
     return p
 
 
-def network_section(net: Network, label: str) -> Section:
-    """Size, cell types, activation and time constants."""
-    act = net.uniform_activation
-    act_text = repr(act) if act is not None else "per neuron"
-    nnz = net.W.nnz if net.is_sparse else int(np.count_nonzero(net.W))
-    text = (
-        f"source: {label}\n"
-        f"neurons: {net.n} ({len(net.e_idx)} E, {len(net.i_idx)} I), synapses: {nnz}\n"
-        f"activation: {act_text}\n"
-        f"time constants: {np.min(net.tau):g} … {np.max(net.tau):g}"
-    )
-    data = {
-        "source": label,
-        "n": net.n,
-        "n_e": len(net.e_idx),
-        "n_i": len(net.i_idx),
-        "synapses": nnz,
-        "activation": act.to_spec() if act is not None else "per-neuron",
-        "tau_min": float(np.min(net.tau)),
-        "tau_max": float(np.max(net.tau)),
-    }
-    return Section("Network", text, data)
+def _check_out(folder: str, force: bool) -> Path:
+    """Refuse, before any computation, an --out that cannot be written or holds a report."""
+    from .._validate import check_out_path
+    from ..errors import ValidationError
+    from ..report import REPORT_FILES
 
-
-def analyze(net: Network, label: str, out: Path, *, t_end: float | None = None,
-            quiet: bool = False) -> dict[str, Any]:
-    """Run the whole analysis, write the outputs, and return the report's data."""
-    from ..circuits import report_section as circuit_report
-    from ..dynamics import simulate
-    from ..fixed_points import equilibrium
-    from ..fixed_points import report_section as equilibrium_report
-    from ..games import report_section as game_report
-    from ..stability import report_section as stability_report
-
-    sections: list[Section] = [network_section(net, label)]
-    with stage("equilibrium", quiet=quiet):
-        eq = equilibrium(net)
-        if net.n <= 2000:
-            eq = eq.with_stability(net)
-    sections.append(equilibrium_report(net, eq))
-    with stage("stability certificate", quiet=quiet):
-        sections.append(stability_report(net))
-    with stage("game", quiet=quiet):
-        sections.append(game_report(net, eq.x))
-    with stage("circuit analysis", quiet=quiet):
-        sections.append(circuit_report(net, eq.x))
-    # From rest until steady (‖ẋ‖∞ < 1e-10) or t_end: an independent check of the equilibrium.
-    t1 = float(t_end) if t_end is not None else 500.0 * float(np.max(net.tau))
-    with stage("trajectory", quiet=quiet):
-        traj = simulate(net, np.zeros(net.n), (0.0, t1), t_eval=np.linspace(0.0, t1, 2001),
-                        until_steady=1e-10)
-
-    report = {s.title: s.data for s in sections}
-    report["Trajectory"] = {
-        "status": traj.status,
-        "message": traj.message,
-        "t_end": float(traj.t[-1]),
-        "distance_to_equilibrium": float(np.max(np.abs(traj.x[-1] - eq.x))),
-    }
-    write_json(out / "report.json", report)
-    with stage("writing NetCDF and figure", quiet=quiet):
-        _write_netcdf(out / "analyze.nc", eq, traj)
-        _write_figure(out / "analyze.png", net, eq, traj)
-    text = "\n".join(s.render() for s in sections)
-    (out / "report.txt").write_text(text, encoding="utf-8")
-    print(text)
-    print(
-        f"Trajectory from rest: {traj.status}; at t = {traj.t[-1]:g} it is "
-        f"{report['Trajectory']['distance_to_equilibrium']:.2e} from the equilibrium.\n"
-        f"Wrote {out / 'report.txt'}, {out / 'report.json'}, {out / 'analyze.nc'}, "
-        f"{out / 'analyze.png'}"
-    )
-    return report
-
-
-def _write_netcdf(path: Path, eq: Any, traj: Any) -> None:
-    ds = traj.to_xarray().to_dataset()
-    ds["equilibrium"] = ("neuron", np.asarray(eq.x))
-    ds.attrs.update({"equilibrium_method": eq.method, "equilibrium_residual": float(eq.residual)})
-    ds.to_netcdf(path)
-
-
-def _write_figure(path: Path, net: Network, eq: Any, traj: Any) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    types = np.array(net.cell_types or ("E",) * net.n)
-    colors = np.where(types == "E", "tab:red", "tab:blue")
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
-    ax1.bar(np.arange(net.n), eq.x, color=colors)
-    ax1.set_xlabel("neuron")
-    ax1.set_ylabel("equilibrium rate x*")
-    ax1.set_title(f"Equilibrium ({eq.method}, residual {eq.residual:.1e})")
-    if net.n <= 30:
-        ax1.set_xticks(np.arange(net.n), net.names, rotation=90, fontsize=7)
-    for k in range(net.n):
-        ax2.plot(traj.t, traj.x[:, k], color=colors[k], lw=0.8, alpha=0.8)
-    ax2.set_xlabel("time")
-    ax2.set_ylabel("rate")
-    ax2.set_title(f"From rest ({traj.status}); red E, blue I")
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    out = Path(folder)
+    if out.exists() and not out.is_dir():
+        raise ValidationError(f"--out: {folder!r} is not a folder")
+    old = [name for name in REPORT_FILES if (out / name).exists()]
+    if old and not force:
+        raise ValidationError(f"--out: {folder!r} already holds {', '.join(old)} from an "
+                              "earlier run; pass --force to overwrite them or give another folder")
+    check_out_path("--out", out, force=True, directory=True)
+    return out
 
 
 def _run(args: argparse.Namespace) -> int:
+    from ..analysis import analyze
+    from ..report import render_text, write_report
+
     net, label = load_network(args)
-    out = out_dir(args.out, "eicircuits-out")
-    analyze(net, label, out, t_end=args.t_end, quiet=args.quiet)
-    return 0
+    out = _check_out(args.out, bool(getattr(args, "force", False)))
+    result = analyze(net, source=str(label), t_end=args.t_end, time_limit=args.time_limit,
+                     progress=lambda name: stage(name, quiet=args.quiet))
+    with stage("writing the report, NetCDF and figure", quiet=args.quiet):
+        paths = write_report(result, out)
+    print(render_text(result))
+    print("Wrote " + ", ".join(str(p) for p in paths))
+    return 0 if result.success else 1

@@ -46,15 +46,34 @@ def _record(eq: Any) -> dict[str, Any]:
 
 
 def _describe(net: Any, eq: Any) -> str:
-    head = f"{eq.method}: residual {eq.residual:.3e}, {len(eq.active)} active"
-    if eq.stable is not None:
-        head += ", locally " + ("stable" if eq.stable else "unstable")
+    """One summary line: method, residual, active count, E/I means, stability.
+
+    The rates themselves go to ``--out`` (all of them), not to the terminal.
+    """
+    x = np.asarray(eq.x, dtype=float)
+    n_active = int(np.asarray(eq.active).size)
+    head = f"{eq.method}: residual {eq.residual:.3e}, {n_active} of {net.n} active"
+    if net.cell_types is not None and n_active:
+        is_e = np.isin(eq.active, net.e_idx)
+        head += f" ({int(is_e.sum())} E, {int((~is_e).sum())} I)"
+    if np.all(np.isfinite(x)):
+        if net.cell_types is not None:
+            means = [f"{kind} {float(np.mean(x[idx])):.4g}" for kind, idx in
+                     (("E", net.e_idx), ("I", net.i_idx)) if idx.size]
+            head += "; mean rate " + ", ".join(means)
+        else:
+            head += f"; mean rate {float(np.mean(x)):.4g}, max {float(np.max(x)):.4g}"
+        if net.n <= 4:
+            head += " [" + ", ".join(f"{nm}={v:.6g}" for nm, v in
+                                     zip(net.names, x, strict=True)) + "]"
+    if getattr(eq, "eigenvalues", None) is None and getattr(eq, "stable", None) is None:
+        head += "; local stability not computed (too large for dense eigenvalues)"
+    else:
+        head += {True: "; locally stable", False: "; locally UNSTABLE",
+                 None: "; local stability undecided"}[eq.stable]
     if not eq.converged:
         head += f" — NOT CONVERGED: {eq.message}"
-    rates = ", ".join(f"{name}={x:.6g}" for name, x in
-                      zip(net.names[:20], eq.x[:20], strict=False))
-    more = " …" if net.n > 20 else ""
-    return f"{head}\n  {rates}{more}"
+    return head
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -77,5 +96,7 @@ def _run(args: argparse.Namespace) -> int:
         status = 0 if eq.converged else 1
     if args.out:
         write_json(Path(args.out), data)
-        print(f"wrote {args.out}")
+        print(f"wrote {args.out} (every rate)")
+    elif net.n > 4:
+        print("(pass --out FILE for every rate)")
     return status

@@ -9,7 +9,9 @@ PotentialResult      -- exact / weighted potential (``NeuronGame.potential()``)
 decomposition, Decomposition -- symmetric and skew parts of ``P(I − W)``, saddle function
 best_response_flow, best_response_rounds -- best-response dynamics (continuous; Jacobi,
                         Gauss–Seidel)
-report_section       -- the game section of ``eicircuits analyze``
+game_summary, GameSummary -- the game at one state (regrets, Nash verdict, potential,
+                        zero-sum share), as used by ``eicircuits analyze``
+report_section       -- the same as a titled text section (earlier interface)
 plots                -- figures (imported on demand: ``eicircuits.games.plots``)
 
 Examples
@@ -33,7 +35,7 @@ from ._dynamics import (
 )
 from ._game import NeuronGame, game
 from ._potential import PotentialResult, find_potential
-from ._report import report_section
+from ._report import GameSummary, game_summary, report_section
 
 __all__ = [
     "game",
@@ -47,4 +49,6 @@ __all__ = [
     "BestResponsePath",
     "BestResponseRounds",
     "report_section",
+    "game_summary",
+    "GameSummary",
 ]

@@ -1,21 +1,24 @@
-"""The game section of the command-line reports (``eicircuits game`` and ``analyze``)."""
+"""The game at one state, as a result: :class:`GameSummary` and :func:`game_summary`.
+
+:func:`eicircuits.analyze` and ``eicircuits game`` compute the summary here; the text, JSON and
+Markdown renderings live in :mod:`eicircuits.report`. :func:`report_section` is kept for code
+written against the earlier per-package report sections.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._report import Section
+from .._result import Result
 from ..network import Network
 from ._game import NeuronGame, check_state
 
-__all__ = ["report_section", "neuron_table"]
-
-#: Rows printed in the text table (the data always holds every neuron).
-MAX_ROWS = 60
+__all__ = ["GameSummary", "game_summary", "report_section", "neuron_table"]
 
 
 def _num(v: float) -> float | str:
@@ -49,11 +52,115 @@ def neuron_table(net: Network, x: ArrayLike) -> list[dict[str, Any]]:
     ]
 
 
-def report_section(net: Network, x: ArrayLike, *, tol: float = 1e-9) -> Section:
-    """The game at state ``x`` (normally an equilibrium), as a report section.
+@dataclasses.dataclass(frozen=True)
+class GameSummary(Result):
+    """The neurons' game at one state (normally an equilibrium).
 
-    Lists every neuron's type, rate, energy, best response and regret; the Nash gap and verdict;
-    whether a (weighted) potential exists and why; and the zero-sum share of the game.
+    Attributes
+    ----------
+    evaluated : bool
+        False when the state had non-finite rates (no equilibrium): nothing else is filled.
+    neurons : list of dict
+        One row per neuron: ``neuron``, ``type``, ``rate``, ``self_coupling``, ``energy``,
+        ``best_response``, ``min_energy``, ``regret`` (``"inf"`` for an unbounded energy).
+    nash_gap : float or str
+        Sum of regrets.
+    is_nash : bool
+        Every regret ``≤ tolerance``.
+    tolerance : float
+        Regret tolerance per neuron.
+    concave_players : list of str
+        Neurons with ``W_ii > 1`` (energy concave in their own rate).
+    potential : dict
+        ``exists``, ``kind``, ``weights``, ``reason``, ``n_components``, ``value``.
+    decomposition : dict or None
+        Zero-sum share and saddle-function check of ``P(I − W)`` (``None`` above
+        :data:`eicircuits._limits.DENSE_EIG_LIMIT` neurons).
+    success, status, message
+        ``success`` is ``evaluated``.
+    """
+
+    evaluated: bool
+    neurons: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    nash_gap: float | str | None = None
+    is_nash: bool | None = None
+    tolerance: float = 1e-9
+    concave_players: list[str] = dataclasses.field(default_factory=list)
+    potential: dict[str, Any] | None = None
+    decomposition: dict[str, Any] | None = None
+    status: str = "evaluated"
+    message: str = ""
+
+    @property
+    def success(self) -> bool:
+        return self.evaluated
+
+
+def game_summary(net: Network, x: ArrayLike, *, tol: float = 1e-9) -> GameSummary:
+    """The game at state ``x``: every neuron's regret, the Nash verdict, potential, zero-sum share.
+
+    Parameters
+    ----------
+    net : Network
+    x : array_like, shape (n,)
+        The state; non-finite rates (no equilibrium found) give ``evaluated=False``.
+    tol : float
+        Regret tolerance per neuron for the Nash verdict.
+
+    Raises
+    ------
+    ValidationError
+        ``x`` of the wrong shape.
+
+    Examples
+    --------
+    >>> from eicircuits import Network
+    >>> from eicircuits.games import game_summary
+    >>> net = Network(W=[[0.5, -1.0], [1.0, -0.5]], u=[1.0, 0.0], cell_types="EI")
+    >>> s = game_summary(net, [6 / 7, 4 / 7])     # the equilibrium
+    >>> s.is_nash, s.potential["exists"]
+    (True, False)
+    """
+    from .._limits import DENSE_EIG_LIMIT
+
+    arr = np.asarray(x, dtype=float)
+    if arr.shape == (net.n,) and not np.all(np.isfinite(arr)):
+        return GameSummary(False, tolerance=tol, status="not_evaluated",
+                           message="The state has non-finite rates (no equilibrium was found), "
+                           "so the game was not evaluated.")
+    gm = NeuronGame(net)
+    x = check_state(x, net.n)
+    rows = neuron_table(net, x)
+    gap = gm.nash_gap(x)
+    nash = bool(gm.is_nash(x, tol=tol))
+    pot = gm.potential()
+    dec = gm.decomposition() if net.n <= DENSE_EIG_LIMIT else None
+    potential = {
+        "exists": pot.exists,
+        "kind": pot.kind,
+        "weights": None if pot.weights is None else pot.weights.tolist(),
+        "reason": pot.reason,
+        "n_components": pot.n_components,
+        "value": _num(pot.value(x)) if pot.exists else None,
+    }
+    decomposition = None if dec is None else {
+        "weights": dec.weights.tolist(),
+        "skew_fraction": float(dec.skew_fraction),
+        "saddle_exact": bool(dec.saddle_exact),
+        "check_residual": float(dec.check_residual),
+        "convex_concave": dec.convex_concave,
+        "reason": dec.reason,
+    }
+    verdict = "a Nash equilibrium" if nash else "not a Nash equilibrium"
+    return GameSummary(True, rows, _num(gap), nash, tol,
+                       [net.names[k] for k in gm.concave_players], potential, decomposition,
+                       message=f"this state is {verdict} (tolerance {tol:g} per neuron)")
+
+
+def report_section(net: Network, x: ArrayLike, *, tol: float = 1e-9) -> Any:
+    """The game at state ``x`` as a titled text-and-data section (earlier report interface).
+
+    Prefer :func:`game_summary` and :func:`eicircuits.report.game_text`.
 
     Examples
     --------
@@ -64,69 +171,10 @@ def report_section(net: Network, x: ArrayLike, *, tol: float = 1e-9) -> Section:
     >>> sec.title, sec.data["is_nash"]
     ('The game', True)
     """
-    gm = NeuronGame(net)
-    arr = np.asarray(x, dtype=float)
-    if arr.shape == (net.n,) and not np.all(np.isfinite(arr)):
-        return Section("The game", "The state has non-finite rates (no equilibrium was found), "
-                       "so the game was not evaluated.", {"evaluated": False})
-    x = check_state(x, net.n)
-    rows = neuron_table(net, x)
-    gap = gm.nash_gap(x)
-    nash = gm.is_nash(x, tol=tol)
-    pot = gm.potential()
-    dec = gm.decomposition() if net.n <= 2000 else None
+    from ..report import Section, game_text
 
-    def fmt(v: float | str) -> str:
-        return v if isinstance(v, str) else f"{v:.6g}"
-
-    head = (f"{'neuron':>10} {'type':>4} {'rate':>12} {'energy':>12} {'best resp.':>12} "
-            f"{'regret':>10}")
-    lines = [head, "-" * len(head)]
-    for row in rows[:MAX_ROWS]:
-        lines.append(
-            f"{row['neuron'][:10]:>10} {row['type']:>4} {fmt(row['rate']):>12} "
-            f"{fmt(row['energy']):>12} {fmt(row['best_response']):>12} {fmt(row['regret']):>10}"
-        )
-    if net.n > MAX_ROWS:
-        lines.append(f"… {net.n - MAX_ROWS} more neurons (all are in the JSON output)")
-    concave = gm.concave_players
-    verdict = "a Nash equilibrium" if nash else "NOT a Nash equilibrium"
-    lines.append("")
-    lines.append(f"Nash gap (sum of regrets): {fmt(_num(gap))} -> this state is {verdict} "
-                 f"(tolerance {tol:g} per neuron).")
-    if concave.size:
-        names = ", ".join(net.names[k] for k in concave[:10])
-        more = " …" if concave.size > 10 else ""
-        lines.append(f"Concave players (W_ii > 1, energy concave in their own rate): "
-                     f"{names}{more}; an equilibrium is only a stationary point for them.")
-    label = {"exact": "an exact potential", "weighted": "a weighted potential"}
-    lines.append(f"Potential: {'yes, ' + label[pot.kind] if pot.exists and pot.kind else 'none'}"
-                 f" -- {pot.reason}.")
-    data: dict[str, Any] = {
-        "evaluated": True,
-        "neurons": rows,
-        "nash_gap": _num(gap),
-        "is_nash": nash,
-        "tolerance": tol,
-        "concave_players": [net.names[k] for k in concave],
-        "potential": {
-            "exists": pot.exists,
-            "kind": pot.kind,
-            "weights": None if pot.weights is None else pot.weights.tolist(),
-            "reason": pot.reason,
-            "n_components": pot.n_components,
-            "value": _num(pot.value(x)) if pot.exists else None,
-        },
-    }
-    if dec is not None:
-        lines.append(f"Zero-sum share ‖skew‖/‖P(I − W)‖ = {dec.skew_fraction:.3g}; "
-                     f"saddle function: {dec.reason}.")
-        data["decomposition"] = {
-            "weights": dec.weights.tolist(),
-            "skew_fraction": dec.skew_fraction,
-            "saddle_exact": dec.saddle_exact,
-            "check_residual": dec.check_residual,
-            "convex_concave": dec.convex_concave,
-            "reason": dec.reason,
-        }
-    return Section("The game", "\n".join(lines), data)
+    summary = game_summary(net, x, tol=tol)
+    data = ({"evaluated": False} if not summary.evaluated else
+            {k: v for k, v in dataclasses.asdict(summary).items()
+             if k not in ("status", "message") and not (k == "decomposition" and v is None)})
+    return Section("The game", game_text(summary, n=net.n), data)
