@@ -19,10 +19,16 @@ __all__ = [
     "SINGLE_THREAD_MAX",
     "ENUMERATION_LIMIT",
     "MAX_FILE_ENTRIES",
+    "KINK_LIMIT",
+    "DESIGN_SDP_LIMIT",
 ]
 
 #: Largest n for which a sparse ``W`` is densified without being asked (``Network.dense_W``).
 DENSIFY_LIMIT = 20_000
+
+#: Most neurons sitting exactly at a kink for which the 2^k one-sided linearisations of a local
+#: stability verdict are resolved (``eicircuits.stability.local_stability``).
+KINK_LIMIT = 10
 
 #: Largest n for dense eigenvalue problems in reports and decompositions (about 1 s).
 DENSE_EIG_LIMIT = 2_000
@@ -55,3 +61,7 @@ ENUMERATION_LIMIT = 20
 #: Most numbers a file read by the library (certificate, spec array) may declare before it is
 #: refused, checked before anything is allocated (about 800 MB of float64).
 MAX_FILE_ENTRIES = 100_000_000
+
+#: Largest n for the design semidefinite program of ``eicircuits.design.synthesize`` / ``fit``;
+#: above it ``synthesize_first_order`` (projected gradient with eigenvalue clipping) is used.
+DESIGN_SDP_LIMIT = 300

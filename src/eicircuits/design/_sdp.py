@@ -1,0 +1,164 @@
+"""The design semidefinite program in ``(Y, p)`` (THEORY §6), built as sparse data for cvxpy.
+
+Variables: the allowed entries ``y`` of ``Y = P W`` (mask) and ``p``. Constraints: Dale's signs
+as variable signs, bounds ``|Y_ij| ≤ w p_i`` and ``Y_ii ≤ s p_i``, target equalities and
+inequalities (:mod:`._problem`), ``p ≥ 1`` and the LMI ``Y + Yᵀ − 2P ⪯ −εI``. Every linear piece
+is one sparse matrix, so cvxpy's canonicalisation stays fast for ``n`` in the hundreds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from ..errors import SolverError, ValidationError
+from ._problem import Targets
+
+__all__ = ["SOLVERS", "DEFAULT_SOLVERS", "SDPOutcome", "solve_design_sdp"]
+
+FloatArray = NDArray[np.float64]
+
+#: cvxpy solvers that handle the LMI.
+SOLVERS = ("CLARABEL", "SCS", "CVXOPT")
+#: Tried in this order when ``solver=None`` (measured: ``benchmarks/bench_design.py``).
+DEFAULT_SOLVERS = ("CLARABEL", "CVXOPT", "SCS")
+
+
+@dataclasses.dataclass(frozen=True)
+class SDPOutcome:
+    status: str
+    solver: str
+    Y: FloatArray | None
+    p: FloatArray | None
+    seconds: float
+    message: str
+
+
+def _row_blocks(t: Targets, which: NDArray[np.bool_], rows: NDArray[np.intp],
+                cols: NDArray[np.intp], nvar: int) -> tuple[sp.csr_array, sp.csr_array,
+                                                           NDArray[np.intp]]:
+    """``A y`` and ``B p`` for the entries ``which[i, k]``: ``(A y)_e = Σ_j X[j, k] Y_ij``,
+    ``(B p)_e = rhs[i, k] p_i``; also the row ``i`` of each entry."""
+    n = t.n
+    ri: list[NDArray[np.intp]] = []
+    ci: list[NDArray[np.intp]] = []
+    vals: list[FloatArray] = []
+    ent_rows: list[int] = []
+    brhs: list[float] = []
+    starts = np.searchsorted(rows, np.arange(n + 1))
+    e = 0
+    for i in range(n):
+        ks = np.flatnonzero(which[i])
+        if ks.size == 0:
+            continue
+        vi = np.arange(starts[i], starts[i + 1])
+        block = t.X[cols[vi]][:, ks].T  # (|ks|, |vi|)
+        nz_r, nz_c = np.nonzero(block)
+        ri.append(nz_r + e)
+        ci.append(vi[nz_c])
+        vals.append(block[nz_r, nz_c])
+        ent_rows.extend([i] * ks.size)
+        brhs.extend(t.rhs[i, ks].tolist())
+        e += ks.size
+    if e == 0:
+        return sp.csr_array((0, nvar)), sp.csr_array((0, n)), np.zeros(0, dtype=np.intp)
+    A = sp.csr_array((np.concatenate(vals), (np.concatenate(ri), np.concatenate(ci))),
+                     shape=(e, nvar))
+    er = np.asarray(ent_rows, dtype=np.intp)
+    B = sp.csr_array((np.asarray(brhs), (np.arange(e), er)), shape=(e, n))
+    return A, B, er
+
+
+def _solve(prob: Any, solver: str | None) -> str:
+    import cvxpy as cp
+
+    installed = set(cp.installed_solvers())
+    if solver is not None:
+        name = str(solver).upper()
+        if name not in SOLVERS or name not in installed:
+            raise ValidationError(
+                f"solver: {solver!r} is not an installed SDP solver; choose one of "
+                f"{sorted(set(SOLVERS) & installed)}")
+        order = [name]
+    else:
+        order = [s for s in DEFAULT_SOLVERS if s in installed]
+    last = "no SDP solver installed"
+    for name in order:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                prob.solve(solver=name)
+        except (cp.error.SolverError, ArithmeticError, ValueError) as exc:
+            last = f"{name}: {exc}"
+            continue
+        if prob.status in ("optimal", "optimal_inaccurate", "infeasible",
+                           "infeasible_inaccurate"):
+            return name
+        last = f"{name} returned status {prob.status!r}"
+    raise SolverError(f"the design SDP failed with every solver tried ({', '.join(order)}): "
+                      f"{last}")
+
+
+def solve_design_sdp(t: Targets, sign: FloatArray, mask: NDArray[np.bool_], *, margin: float,
+                     delta: float, max_weight: float | None, max_self: float | None,
+                     objective: str, solver: str | None, lmi: bool = True) -> SDPOutcome:
+    """Solve the design program; ``lmi=False`` drops the stability constraint (diagnosis)."""
+    import cvxpy as cp
+
+    n = t.n
+    idx = np.flatnonzero(mask.ravel())
+    rows, cols = idx // n, idx % n
+    nvar = idx.size
+    y = cp.Variable(nvar)
+    p = cp.Variable(n)
+    s = sign[cols]
+    cons: list[Any] = [p >= 1]
+    if nvar:
+        cons.append(cp.multiply(s, y) >= 0)
+    Aeq, Beq, _ = _row_blocks(t, t.eq, rows, cols, nvar)
+    if Aeq.shape[0]:
+        cons.append(Aeq @ y - Beq @ p == 0)
+    for which, direction in ((t.lo, -1.0), (t.hi, 1.0)):
+        A, B, er = _row_blocks(t, which, rows, cols, nvar)
+        if A.shape[0]:
+            # lo: (Yx)_i ≤ p_i (rhs − δ);  hi: (Yx)_i ≥ p_i (rhs + δ)
+            shift = sp.csr_array((np.full(er.size, delta), (np.arange(er.size), er)),
+                                 shape=B.shape)
+            if direction < 0:
+                cons.append(A @ y - B @ p + shift @ p <= 0)
+            else:
+                cons.append(A @ y - B @ p - shift @ p >= 0)
+    R = sp.csr_array((np.ones(nvar), (np.arange(nvar), rows)), shape=(nvar, n))
+    if max_weight is not None and nvar:
+        cons.append(cp.multiply(s, y) <= max_weight * (R @ p))
+    diag = np.flatnonzero(rows == cols)
+    if max_self is not None and diag.size:
+        cons.append(y[diag] <= max_self * p[rows[diag]])
+    if lmi:
+        M = sp.csr_array((np.ones(nvar), (idx, np.arange(nvar))), shape=(n * n, nvar))
+        Y = cp.reshape(M @ y, (n, n), order="C") if nvar else np.zeros((n, n))
+        cons.append(2 * cp.diag(p) - (Y + Y.T) - margin * np.eye(n) >> 0)
+    if objective == "l1":
+        obj = cp.Minimize(s @ y) if nvar else cp.Minimize(0)
+    elif objective == "l2":
+        obj = cp.Minimize(cp.sum_squares(y)) if nvar else cp.Minimize(0)
+    else:
+        obj = cp.Minimize(0)
+    prob = cp.Problem(obj, cons)
+    start = time.perf_counter()
+    used = _solve(prob, solver)
+    seconds = time.perf_counter() - start
+    if prob.status in ("infeasible", "infeasible_inaccurate"):
+        return SDPOutcome(prob.status, used, None, None, seconds,
+                          f"{used} reports the program {prob.status.replace('_', ' ')}")
+    Yv = np.zeros(n * n)
+    if nvar:
+        Yv[idx] = y.value
+    return SDPOutcome(prob.status, used, Yv.reshape(n, n), np.asarray(p.value, dtype=float),
+                      seconds, f"{used}: {prob.status}")
