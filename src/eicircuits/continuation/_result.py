@@ -217,7 +217,7 @@ class Continuation(Result):
                     t = (lam - a) / (b - a)
                     rows.append((1 - t) * br.x[j] + t * br.x[j + 1])
         n = self.branches[0].x.shape[1] if self.branches else 0
-        return np.array(rows).reshape(-1, n)
+        return np.array(rows, dtype=float).reshape(len(rows), n)
 
     def to_xarray(self) -> Any:
         """An ``xarray.Dataset``: every branch's points along ``point`` (``branch`` says which),

@@ -82,12 +82,18 @@ class Family:
             return sp.csr_array(sp.diags_array(d) @ net.W - sp.eye_array(net.n, format="csr"))
         return d[:, None] * net.W - np.eye(net.n)
 
-    def Flam(self, x: FloatArray, lam: float) -> FloatArray:
+    def zlam(self, x: FloatArray, lam: float) -> FloatArray:
+        """``∂(W(λ)x + u(λ))/∂λ``: the drive is smooth in ``λ`` even where ``Φ`` has kinks."""
         if self.callable is None:
-            net = self.net(lam)
-            return net.dphi(net.W @ x + net.u) * self.direction
+            return self.direction
         h = 1e-6 * max(1.0, abs(lam))
-        return (self.F(x, lam + h) - self.F(x, lam - h)) / (2.0 * h)
+        hi, lo = self.net(lam + h), self.net(lam - h)
+        return ((hi.W @ x + hi.u) - (lo.W @ x + lo.u)) / (2.0 * h)
+
+    def Flam(self, x: FloatArray, lam: float) -> FloatArray:
+        net = self.net(lam)
+        d = net.dphi(net.W @ x + net.u)
+        return d * self.zlam(x, lam)
 
 
 # ---------------------------------------------------------------------------- the engine
@@ -274,6 +280,21 @@ def follow(fam: Family, span: tuple[float, float], lam0: float, x0: FloatArray, 
         if y_new is None:
             out.rejected += 1
             h *= 0.5
+            if h < opts.h_min and kink_check is not None:
+                turned = _turn_corner(fam, tr, y, t)
+                if turned is not None:
+                    y_c, t_c, kind, k = turned
+                    out.y.append(y_c)
+                    out.info.append(_info(fam, y_c + 1e-9 * t_c))
+                    out.events.append((kind, len(out.y) - 1, f"{kind} at a kink: neuron {k} "
+                                       "changes state" + (" and the branch turns back in λ"
+                                                          if kind == "fold" else ""), None))
+                    if not (lam_lo <= y_c[-1] <= lam_hi):
+                        out.status = "span_end"
+                        out.message = f"reached λ = {y_c[-1]:.10g}, the end of the span"
+                        break
+                    y, t, h = y_c, t_c, max(opts.h0 * 0.01, 1e3 * opts.h_min)
+                    continue
             if h < opts.h_min:
                 singular = tr.last_failure.startswith("singular")
                 out.status = "singular" if singular else "step_collapse"
@@ -483,6 +504,10 @@ def run(target: Any, direction: FloatArray | None, span: tuple[float, float], *,
         stable = np.array([inf.stable for inf in tr.info], dtype=bool)
         lead = eig[:, 0].real
         seg = (lead[:-1] + lead[1:]) < 0 if lam.size > 1 else np.zeros(0, dtype=bool)
+        if kink_check is not None:  # piecewise linear: each segment lies in one piece
+            for j in range(lam.size - 1):
+                mid = 0.5 * (Y[j] + Y[j + 1])
+                seg[j] = leading_eigenvalues(fam.net(float(mid[-1])).rate_jacobian(mid[:-1]))[1]
         ok = tr.status == "span_end"
         branches.append(Branch(
             lam=lam, x=xs, stable=stable, eigenvalues=eig, segment_stable=seg, neurons=keep,
@@ -506,3 +531,80 @@ def run(target: Any, direction: FloatArray | None, span: tuple[float, float], *,
         stats={"steps": sum(t.steps for t in traced), "seconds": time.perf_counter() - t0,
                **counts},
         neuron_names=tuple(net0.names))
+
+
+def _turn_corner(fam: Family, tr: Tracer, y: FloatArray, t: FloatArray,
+                 ) -> tuple[FloatArray, FloatArray, str, int] | None:
+    """Piecewise-linear networks: the continuation stalls where the branch has a corner (a
+    neuron reaches its threshold). Locate the corner exactly, and leave it along the adjacent
+    piece (one-sided Jacobian with that neuron's state flipped), oriented so that the neuron
+    moves into its new state. Returns ``(corner, tangent, "fold" | "border", neuron)``."""
+    from ..fixed_points._problem import box_problem
+
+    x, lam = y[:-1], float(y[-1])
+    net = fam.net(lam)
+    prob = box_problem(net, net.u)
+    if prob is None:
+        return None
+    z = prob.drive(x)
+    gap = np.minimum(np.abs(z - prob.lo), np.abs(z - prob.hi))
+    scale = 1.0 + np.abs(z)
+    order = np.argsort(gap / scale)
+    n = x.size
+    for k in order[:3]:
+        bound = prob.lo[k] if abs(z[k] - prob.lo[k]) <= abs(z[k] - prob.hi[k]) else prob.hi[k]
+        # Corner: F = 0 and z_k = bound, by Newton in (x, λ).
+        yc = y.copy()
+        ok = False
+        for _ in range(20):
+            xc, lc = yc[:-1], float(yc[-1])
+            netc = fam.net(lc)
+            pc = box_problem(netc, netc.u)
+            zc = pc.drive(xc)
+            row = np.append(pc.dense_A()[k], _zlam_normal(fam, xc, lc)[k])
+            g = np.append(fam.F(xc, lc), zc[k] - bound)
+            DG = tr.DG(yc)
+            try:
+                J = np.vstack([DG.toarray() if sp.issparse(DG) else DG, row[None, :]])
+                dy = np.linalg.solve(J, -g)
+            except np.linalg.LinAlgError:
+                break
+            yc = yc + dy
+            if float(np.max(np.abs(dy))) <= 1e-13 * (1.0 + float(np.max(np.abs(yc)))):
+                ok = True
+                break
+        if not ok or float(np.linalg.norm(yc - y)) > 1e-3 * (1.0 + float(np.linalg.norm(y))):
+            continue
+        xc, lc = yc[:-1], float(yc[-1])
+        netc = fam.net(lc)
+        pc = box_problem(netc, netc.u)
+        A = pc.dense_A()
+        zc = pc.drive(xc)
+        lin = (zc > pc.lo) & (zc < pc.hi)
+        zl = _zlam_normal(fam, xc, lc)
+        was_lin = bool(prob.lo[k] < z[k] < prob.hi[k])  # the side of the incoming piece
+        d = lin.astype(float)
+        d[k] = 0.0 if was_lin else 1.0
+        Fx = d[:, None] * A - np.eye(n)
+        Fl = d * zl
+        _, _, vt = np.linalg.svd(np.column_stack([Fx, Fl]))
+        tc = vt[-1]
+        dz = A[k] @ tc[:-1] + zl[k] * tc[-1]
+        at_lo = bound == pc.lo[k]
+        want_up = (not was_lin) == at_lo  # entering the linear piece from below, or leaving at hi
+        if dz == 0:
+            continue
+        if (dz > 0) != want_up:
+            tc = -tc
+        kind = "fold" if tc[-1] * t[-1] < 0 else "border"
+        return yc, tc / np.linalg.norm(tc), kind, int(k)
+    return None
+
+
+def _zlam_normal(fam: Family, x: FloatArray, lam: float) -> FloatArray:
+    """``∂/∂λ`` of the normal-form drive ``A x + b = c·(W x + u)`` (slopes ``c`` of the clips)."""
+    from ..fixed_points._problem import clip_form
+
+    net = fam.net(lam)
+    c = np.array([(clip_form(a) or (1.0,))[0] for a in net.activations])
+    return c * fam.zlam(x, lam)
