@@ -96,7 +96,8 @@ def test_tableau_order_conditions_detect_a_wrong_weight():
 
 
 def test_methods_registry_lists_every_method():
-    assert set(METHODS) == {"RK23", "RK45", "DOP853", "Radau", "BDF", "LSODA", *FIXED}
+    assert set(METHODS) == {"RK23", "RK45", "DOP853", "Radau", "BDF", "LSODA", *FIXED,
+                            "euler-maruyama", "stochastic-heun"}
     assert set(STATUSES) == {"success", "steady", "diverged", "max_steps", "failed"}
 
 

@@ -7,6 +7,13 @@ TABLEAUX           -- Butcher tableaux of the explicit Runge–Kutta schemes (ex
 STATUSES           -- every trajectory status and its meaning
 simulate_batch     -- many runs of one network at once (fixed step; NumPy or optional JAX)
 BatchTrajectory    -- its result: ``x`` (B, T, n), a status per member, ``member(k)``
+SDE_METHODS        -- the stochastic schemes ``"euler-maruyama"`` and ``"stochastic-heun"``
+Delays             -- the normal form of ``Network(delays=...)`` (one delay per synapse)
+
+Stimulus protocols (:mod:`eicircuits.stimulus`), noise (:class:`eicircuits.Noise`) and
+synaptic delays run through one batched fixed-step core (``_extended``), shared by
+``simulate`` (one member) and ``simulate_batch``; adaptive methods integrate a stimulus
+piecewise between its switching times.
 
 Adaptive methods wrap SciPy's ``OdeSolver`` classes step by step (so divergence, ``max_steps``
 and ``until_steady`` are checked after every step); the fixed-step path (explicit Euler,
@@ -22,9 +29,11 @@ Examples
 """
 
 from ._batch import BatchTrajectory, simulate_batch
+from ._delays import Delays
+from ._extended import SDE_METHODS
 from ._simulate import METHODS, simulate
 from ._tableaux import TABLEAUX
 from ._trajectory import STATUSES, Trajectory
 
 __all__ = ["simulate", "Trajectory", "METHODS", "TABLEAUX", "STATUSES"]
-__all__ += ["simulate_batch", "BatchTrajectory"]
+__all__ += ["simulate_batch", "BatchTrajectory", "SDE_METHODS", "Delays"]

@@ -24,11 +24,19 @@ from .._threads import blas_threads, resolve_threads
 from ..errors import SizeLimitError, ValidationError
 from ..network import Network
 from . import _jax
+from ._extended import SDE_METHODS, ExtendedCore, member_rngs, run_batch_extended
 from ._fixed_step import FIXED_METHODS, MAX_OUTPUT_BYTES, _inplace_activation, _n_steps
 from ._problem import Problem, divergence_message
-from ._simulate import DEFAULT_BOUND, FORMS, _check_t_span, _positive, _positive_int
+from ._simulate import (
+    DEFAULT_BOUND,
+    FORMS,
+    _check_t_span,
+    _positive,
+    _positive_int,
+    check_extended,
+)
 from ._tableaux import TABLEAUX
-from ._trajectory import Trajectory
+from ._trajectory import Trajectory, protocol_attrs
 
 __all__ = ["simulate_batch", "BatchTrajectory", "BATCH_BACKENDS", "BATCH_STATUSES",
            "JAX_MIN_BATCH"]
@@ -78,13 +86,17 @@ class BatchTrajectory:
     saved_steps : ndarray of int, shape (T,)
         Step index of each saved row.
     u : ndarray, shape (B, n)
-        Each member's constant input.
+        Each member's constant input (with stimuli: their values at ``t0``).
     form, method, backend : str
         ``"rate"``/``"voltage"``; the scheme; ``"numpy"`` or ``"jax"`` (``"auto"`` resolved).
     dt : float
         The step.
     net : Network
         The simulated network.
+    stimuli : tuple of Stimulus or None
+        The stimulus protocol (one shared, or one per member).
+    noise, seed
+        The noise of a stochastic run and its integer seed (when given).
 
     Examples
     --------
@@ -110,6 +122,9 @@ class BatchTrajectory:
     backend: str
     dt: float
     net: Network
+    stimuli: tuple[Any, ...] | None = None
+    noise: Any = None
+    seed: Any = None
 
     def __post_init__(self) -> None:
         for arr in (self.t, self.x, self.status, self.steps, self.t_stop, self.saved_steps,
@@ -164,11 +179,13 @@ class BatchTrajectory:
             message=self.messages[k],
             form=self.form,
             method=self.method,
-            nfev=s * FIXED_METHODS[self.method][1],
+            nfev=s * _stages(self.method),
             steps=s,
             net=self.net,
-            u=np.array(self.u[k]),
+            u=np.array(self.u[k]) if self.stimuli is None else self.stimuli[
+                k if len(self.stimuli) > 1 else 0],
             dt=self.dt,
+            noise=self.noise,
         )
 
     def to_xarray(self) -> Any:
@@ -202,6 +219,11 @@ class BatchTrajectory:
             "dt": float(self.dt),
             "network_fingerprint": net.fingerprint(),
         }
+        if self.stimuli is not None:
+            import json
+
+            attrs["stimulus"] = json.dumps([s.to_spec() for s in self.stimuli])
+        attrs.update(protocol_attrs(None, self.noise, self.seed, net))
         return xr.DataArray(
             np.asarray(self.x),
             dims=("batch", "time", "neuron"),
@@ -233,6 +255,31 @@ class BatchTrajectory:
 
 
 # --------------------------------------------------------------------------- validation
+def _stages(method: str) -> int:
+    return (SDE_METHODS.get(method) or FIXED_METHODS[method])[1]
+
+
+def _stimuli(u: Any, n: int) -> list[Any] | None:
+    """``u`` as a list of stimuli (one shared, or one per member), or ``None``."""
+    from ..stimulus import Stimulus
+
+    if isinstance(u, Stimulus):
+        u._check_size(n)
+        return [u]
+    if isinstance(u, (list, tuple)) and u and all(isinstance(s, Stimulus) for s in u):
+        for s in u:
+            s._check_size(n)
+        return list(u)
+    if isinstance(u, (list, tuple)) and any(isinstance(s, Stimulus) for s in u):
+        raise ValidationError("u: a list of stimuli must hold only Stimulus objects")
+    if callable(u):
+        raise ValidationError(
+            "u: simulate_batch takes constant inputs or eicircuits.stimulus protocols, not a "
+            "Python callable; build the input with eicircuits.stimulus (e.g. from_array)"
+        )
+    return None
+
+
 def _batched(name: str, value: Any, n: int, *, allow_scalar: bool) -> FloatArray:
     """``value`` as a finite (n,) or (B, n) float array."""
     try:
@@ -403,6 +450,9 @@ def simulate_batch(
     bound: float = DEFAULT_BOUND,
     backend: str = "auto",
     threads: int | str | None = "auto",
+    noise: Any = None,
+    rng: Any = None,
+    history: Any = None,
 ) -> BatchTrajectory:
     """Simulate many runs of one network at once with a fixed step.
 
@@ -423,12 +473,15 @@ def simulate_batch(
     dt : float
         The fixed step, ``> 0``. The last step is shortened to land on ``t1`` when ``dt``
         does not divide the span.
-    u : array_like, shape (n,) or (B, n), or scalar, optional
-        Constant inputs: one row per member, or one shared. Default ``net.u``. When both
-        ``x0`` and ``u`` have rows, their numbers must match.
-    method : {"rk4", "euler", "exp-euler", "heun", "midpoint"}
+    u : array_like, Stimulus or list of Stimulus, optional
+        Constant inputs, shape (n,) or (B, n) (one row per member, or one shared; a scalar
+        for all), a stimulus protocol shared by all members, or a list of ``B`` stimuli (one
+        per member: per-member amplitudes). Default ``net.u``. When both ``x0`` and ``u``
+        have rows, their numbers must match.
+    method : {"rk4", "euler", "exp-euler", "heun", "midpoint", "euler-maruyama", \
+"stochastic-heun"}
         The fixed-step scheme (the Butcher tableaux of ``TABLEAUX``; ``"exp-euler"`` is stable
-        on the leak for any ``dt``).
+        on the leak for any ``dt``; the last two for ``noise``).
     form : {"rate", "voltage"}
         Which form to integrate.
     save_every : int, optional
@@ -451,6 +504,18 @@ def simulate_batch(
         in :func:`~eicircuits.simulate`: on a shared machine a threaded product of this size
         can run many times slower; ask for more threads for large batches on an idle machine;
         ``None``: leave as is). JAX uses its own thread pool.
+    noise : Noise, optional
+        Noise (see :func:`~eicircuits.simulate`); needs ``"euler-maruyama"`` or
+        ``"stochastic-heun"``.
+    rng : int, SeedSequence, Generator, sequence or None
+        Random streams: member ``k`` of ``rng=seed`` draws from child ``k`` of
+        ``np.random.SeedSequence(seed)`` (so it equals ``simulate(..., rng=np.random
+        .SeedSequence(seed).spawn(B)[k])`` and does not depend on the batch size or on how a
+        batch is split); a sequence gives one seed or generator per member.
+    history : callable, optional
+        With delays: the state ``h(t)`` for ``t < t0``, shape (n,) or (B, n) (default ``x0``).
+
+    Stimulus protocols, noise and delays run on the NumPy backend (one batched stepper).
 
     Returns
     -------
@@ -491,8 +556,8 @@ def simulate_batch(
         raise ValidationError(f"net: expected an eicircuits.Network, got {type(net).__name__}")
     if not isinstance(form, str) or form not in FORMS:
         raise ValidationError(f"form: expected 'rate' or 'voltage', got {form!r}")
-    if not isinstance(method, str) or method not in FIXED_METHODS:
-        options = ", ".join(repr(m) for m in FIXED_METHODS)
+    if not isinstance(method, str) or method not in {**FIXED_METHODS, **SDE_METHODS}:
+        options = ", ".join(repr(m) for m in {**FIXED_METHODS, **SDE_METHODS})
         raise ValidationError(
             f"method: unknown fixed-step method {method!r}; expected one of {options} "
             "(adaptive solvers such as 'RK45' run one trajectory at a time: use "
@@ -500,7 +565,11 @@ def simulate_batch(
         )
     n = net.n
     X0 = _batched("x0", x0, n, allow_scalar=False)
-    U = _batched("u", net.u if u is None else u, n, allow_scalar=True)
+    stims = _stimuli(u, n)
+    U = _batched("u", net.u if u is None else u, n, allow_scalar=True) if stims is None else (
+        np.stack([s.sample([0.0], n)[0] for s in stims]) if len(stims) > 1 else
+        stims[0].sample([0.0], n)[0]
+    )
     if X0.ndim == 2 and U.ndim == 2 and X0.shape[0] != U.shape[0]:
         raise ValidationError(
             f"x0, u: batch sizes differ: x0 has {X0.shape[0]} rows and u has {U.shape[0]}; give "
@@ -508,6 +577,11 @@ def simulate_batch(
             f"({n},)) for one of them"
         )
     B = max(X0.shape[0] if X0.ndim == 2 else 1, U.shape[0] if U.ndim == 2 else 1)
+    if X0.ndim == 2 and stims is not None and len(stims) > 1 and X0.shape[0] != len(stims):
+        raise ValidationError(
+            f"x0, u: batch sizes differ: x0 has {X0.shape[0]} rows and u has {len(stims)} "
+            "stimuli; give one per member in each, or a single shared one"
+        )
     X0 = np.array(np.broadcast_to(X0, (B, n)))
     U = np.array(np.broadcast_to(U, (B, n)))
     t0, t1 = _check_t_span(t_span)
@@ -528,14 +602,42 @@ def simulate_batch(
             "fewer rows with save_every=k"
         )
     nnz = net.W.nnz if net.is_sparse else n * n
-    stages = FIXED_METHODS[method][1]
-    which = _resolve_backend(backend, net, B, float(N) * stages * B * (nnz + n))
+    stages = _stages(method)
+    check_extended(method, "fixed", net, noise, form)
+    has_delays = getattr(net, "delays", None) is not None
+    extended = stims is not None or noise is not None or has_delays or method in SDE_METHODS
+    if extended:
+        if backend == "jax":
+            raise ValidationError(
+                "backend: 'jax' runs constant inputs without noise or delays; stimulus "
+                "protocols, noise and delays run on backend='numpy' (or 'auto')"
+            )
+        if not isinstance(backend, str) or backend not in BATCH_BACKENDS:
+            raise ValidationError(f"backend: expected one of {BATCH_BACKENDS}, got {backend!r}")
+        which = "numpy"
+    else:
+        if history is not None:
+            raise ValidationError("history: only used with delays (Network(..., delays=...))")
+        which = _resolve_backend(backend, net, B, float(N) * stages * B * (nnz + n))
 
     def times(s: int) -> float:
         return t0 + s * dt_v if s < N else t1
 
     dt_last = t1 - times(N - 1)
-    if which == "jax":
+    if extended:
+        if stims is not None and len(stims) > 1 and len(stims) != B:
+            raise ValidationError(
+                f"u: {len(stims)} stimuli for {B} members; give one per member or one shared"
+            )
+        core = ExtendedCore(
+            net, form, method, X0, U if stims is None else stims, t0=t0, dt=dt_v, N=N,
+            t1=t1, noise=noise, rngs=member_rngs(rng, B) if noise is not None else None,
+            history=history,
+        )
+        with blas_threads(limit):
+            rows, _, stop, bad_i, bad_v = run_batch_extended(core, X0, saved=saved,
+                                                             bound=bound_v)
+    elif which == "jax":
         rows, _, stop, bad_i, bad_v = _jax.run_jax(
             net, form, method, X0, U, dt=dt_v, dt_last=dt_last, N=N, every=every,
             bound=bound_v,
@@ -572,4 +674,7 @@ def simulate_batch(
         backend=which,
         dt=dt_v,
         net=net,
+        stimuli=None if stims is None else tuple(stims),
+        noise=noise,
+        seed=int(rng) if isinstance(rng, (int, np.integer)) and noise is not None else None,
     )

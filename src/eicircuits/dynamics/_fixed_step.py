@@ -349,7 +349,9 @@ def _run_key(prob: Problem, method: str, dt: float, save_steps: NDArray[np.int64
     h.update(net.fingerprint().encode())
     h.update(np.ascontiguousarray(net.tau).tobytes())
     h.update(repr(net.activations if net.uniform_activation is None else net.activation).encode())
-    if callable(prob.u):
+    if hasattr(prob.u, "to_spec"):  # a stimulus protocol: its definition
+        h.update(repr(prob.u.to_spec()).encode())
+    elif callable(prob.u):
         h.update(b"u=callable")
     else:
         h.update(np.ascontiguousarray(prob.u).tobytes())
@@ -423,8 +425,14 @@ def run_fixed(
     checkpoint_interval: float,
     resume: Any,
     backend: str,
+    extended: dict[str, Any] | None = None,
 ) -> Trajectory:
-    """Integrate ``prob`` with a fixed step; see :func:`~eicircuits.simulate`."""
+    """Integrate ``prob`` with a fixed step; see :func:`~eicircuits.simulate`.
+
+    ``extended`` (stimulus, noise, delays): keyword arguments of
+    :class:`._extended.ExtendedCore` (``noise``, ``rngs``, ``history``); the run then goes
+    through that core with one member.
+    """
     t0, t1 = prob.t0, prob.t1
     N = _n_steps(t1 - t0, dt)
     save_steps = _save_steps(prob, dt, N, t_eval, save_every)
@@ -444,12 +452,22 @@ def run_fixed(
     def step_dt(s: int) -> float:
         return dt if s + 1 < N else dt_last
 
-    nnz = prob.net.W.nnz if prob.net.is_sparse else prob.n * prob.n
-    stages = FIXED_METHODS[method][1]
-    which, codes = choose_backend(prob, backend, float(N) * stages * (nnz + prob.n))
-    stepper: Any = (
-        _NumbaStepper(prob, method, codes) if which == "numba" else _NumpyStepper(prob, method)
-    )
+    stepper: Any
+    if extended is not None:
+        from ._extended import SDE_METHODS, ExtendedCore, ExtendedStepper
+
+        stages = (SDE_METHODS.get(method) or FIXED_METHODS[method])[1]
+        core = ExtendedCore(prob.net, prob.form, method, prob.x0[None, :], prob.u, t0=t0,
+                            dt=dt, N=N, t1=t1, **extended)
+        stepper = ExtendedStepper(core, prob.bound)
+    else:
+        nnz = prob.net.W.nnz if prob.net.is_sparse else prob.n * prob.n
+        stages = FIXED_METHODS[method][1]
+        which, codes = choose_backend(prob, backend, float(N) * stages * (nnz + prob.n))
+        stepper = (
+            _NumbaStepper(prob, method, codes) if which == "numba"
+            else _NumpyStepper(prob, method)
+        )
 
     out = np.empty((len(save_steps), prob.n))
     x = prob.x0.copy()

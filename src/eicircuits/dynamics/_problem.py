@@ -40,6 +40,8 @@ class Problem:
         """The input at time ``t`` (checked: shape (n,), finite)."""
         if not callable(self.u):
             return self.u
+        if hasattr(self.u, "sample"):  # a stimulus protocol (validated against n already)
+            return self.u.sample(np.array([t]), self.n)[0]
         val = np.asarray(self.u(t), dtype=float)
         if val.shape != (self.n,) or not np.all(np.isfinite(val)):
             from ..errors import ValidationError

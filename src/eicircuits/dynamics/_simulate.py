@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import warnings
@@ -14,7 +15,10 @@ from numpy.typing import ArrayLike
 from .._threads import blas_threads, resolve_threads
 from ..errors import EICircuitsWarning, ValidationError
 from ..network import Network
+from ..noise import Noise
+from ..stimulus import Stimulus
 from ._adaptive import SCIPY_METHODS, run_adaptive
+from ._extended import SDE_METHODS, member_rngs
 from ._fixed_step import BACKENDS, FIXED_METHODS, run_fixed
 from ._problem import Problem
 from ._trajectory import Trajectory
@@ -25,6 +29,7 @@ __all__ = ["simulate", "METHODS", "FORMS", "DEFAULT_MAX_STEPS", "DEFAULT_BOUND"]
 METHODS: dict[str, str] = {
     **{name: "adaptive" for name in SCIPY_METHODS},
     **{name: "fixed" for name in FIXED_METHODS},
+    **{name: "fixed" for name in SDE_METHODS},
 }
 
 FORMS = ("rate", "voltage")
@@ -69,6 +74,9 @@ def _positive_int(name: str, value: Any) -> int:
 def _check_u(net: Network, u: Any, t0: float) -> np.ndarray | Callable[[float], Any]:
     if u is None:
         return net.u
+    if isinstance(u, Stimulus):
+        u._check_size(net.n)
+        return u
     if callable(u):
         val = np.asarray(u(t0), dtype=float)
         if val.shape != (net.n,):
@@ -92,13 +100,49 @@ def _check_u(net: Network, u: Any, t0: float) -> np.ndarray | Callable[[float], 
     return arr
 
 
-def _resolve_method(method: Any, dt: float | None) -> str:
+def _resolve_method(method: Any, dt: float | None, noise: Any = None) -> str:
     if not isinstance(method, str) or (method != "auto" and method not in METHODS):
         options = ", ".join(["'auto'", *(repr(m) for m in METHODS)])
         raise ValidationError(f"method: unknown method {method!r}; expected one of {options}")
     if method == "auto":
+        if noise is not None:
+            return "euler-maruyama"
         return "exp-euler" if dt is not None else "RK45"
     return method
+
+
+def check_random_callable(u: Any, t0: float) -> None:
+    """Refuse a callable ``u(t)`` that gives two values at the same time (random input)."""
+    if not callable(u) or isinstance(u, Stimulus):
+        return
+    a = np.asarray(u(t0), dtype=float)
+    b = np.asarray(u(t0), dtype=float)
+    if a.shape != b.shape or not np.array_equal(a, b):
+        raise ValidationError(
+            f"u: the callable u(t) returned two different values at the same t = {t0:g}: a "
+            "random input. Adaptive solvers need a deterministic u(t) (they re-evaluate it "
+            "and reject steps, and stall on random input). For noise pass "
+            "noise=eicircuits.Noise(sigma) (white or Ornstein–Uhlenbeck, on the rates or the "
+            "input) with method='euler-maruyama' or 'stochastic-heun' and a step dt"
+        )
+
+
+def check_extended(name: str, kind: str, net: Network, noise: Any, form: str) -> None:
+    """Validate the combination of method, noise and delays."""
+    if noise is not None:
+        if not isinstance(noise, Noise):
+            raise ValidationError(f"noise: expected an eicircuits.Noise, got {noise!r}")
+        noise.check(net.n, form)
+        if name not in SDE_METHODS:
+            raise ValidationError(
+                f"method: {name!r} is deterministic; with noise use 'euler-maruyama' or "
+                "'stochastic-heun' (method='auto' picks 'euler-maruyama') and a step dt"
+            )
+    if getattr(net, "delays", None) is not None and kind == "adaptive":
+        raise ValidationError(
+            f"method: {name!r} cannot integrate delays; a network with delays is simulated by "
+            "the fixed-step methods (give dt, e.g. method='rk4', dt=0.01)"
+        )
 
 
 def simulate(
@@ -123,6 +167,9 @@ def simulate(
     resume: bool | str | os.PathLike[str] | None = None,
     backend: str = "auto",
     threads: int | str | None = "auto",
+    noise: Noise | None = None,
+    rng: Any = None,
+    history: Callable[[float], ArrayLike] | None = None,
 ) -> Trajectory:
     """Simulate ``τ ẋ = −x + Φ(Wx + u)`` (or the voltage form ``τ v̇ = −v + WΦ(v) + u``).
 
@@ -134,13 +181,18 @@ def simulate(
         Initial state (rates; voltages ``v0`` in the voltage form). Finite.
     t_span : (t0, t1)
         Time interval, ``t1 > t0``, in the unit of ``net.tau``.
-    u : array_like, callable or None
-        Input: ``None`` (``net.u``), a constant vector (or scalar), or a callable ``u(t)``
-        returning shape (n,).
+    u : array_like, Stimulus, callable or None
+        Input: ``None`` (``net.u``), a constant vector (or scalar), a stimulus protocol of
+        :mod:`eicircuits.stimulus` (adaptive methods integrate piecewise between its switching
+        times; fixed-step methods sample it on their grid), or a deterministic callable
+        ``u(t)`` returning shape (n,). A random callable is refused by the adaptive methods:
+        use ``noise``.
     method : str
         ``"auto"``; SciPy's adaptive ``"RK45"``, ``"RK23"``, ``"DOP853"``, ``"Radau"``,
         ``"BDF"``, ``"LSODA"``; or a fixed-step ``"euler"``, ``"exp-euler"``, ``"heun"``,
-        ``"midpoint"``, ``"rk4"`` (these need ``dt``). **Rule for "auto"**: with ``dt`` given,
+        ``"midpoint"``, ``"rk4"``, and the stochastic ``"euler-maruyama"`` and
+        ``"stochastic-heun"`` (these need ``dt``). **Rule for "auto"**: with ``noise``,
+        ``"euler-maruyama"``; otherwise: with ``dt`` given,
         ``"exp-euler"`` (one mat-vec per step, stable on the leak for any ``dt``: the fast path
         for large sparse networks); without ``dt``, the adaptive ``"RK45"`` (accuracy
         ``rtol``/``atol``, for small and dense networks). For stiff problems (very unequal
@@ -185,6 +237,19 @@ def simulate(
     threads : "auto", int or None
         BLAS threads during the run (``"auto"``: 1 for dense ``W`` with n ≤ 2048, whose
         mat-vecs are too small for threads to pay off; ``None``: leave as is).
+    noise : Noise, optional
+        Additive noise (:class:`~eicircuits.Noise`: white or Ornstein–Uhlenbeck, on the rates
+        or inside the input), ``τ dx = (−x + Φ(Wx + u)) dt + σ dB`` for ``kind="rate"``. Needs
+        ``"euler-maruyama"`` or ``"stochastic-heun"`` and ``dt``.
+    rng : int, SeedSequence, Generator or None
+        The random stream of a noisy run: an int seed (the run is member 0 of
+        ``simulate_batch(..., rng=seed)``), a ``SeedSequence`` or ``Generator`` used as is.
+    history : callable, optional
+        With delays: the state ``h(t)`` for ``t < t0`` (default: the constant ``x0``).
+
+    Stimulus protocols, noise and delays (``Network(..., delays=...)``) run on the NumPy
+    backend through one batched stepper (:mod:`eicircuits.dynamics._extended`); delays need a
+    fixed-step method with ``dt`` no longer than the shortest delay.
 
     Returns
     -------
@@ -233,8 +298,9 @@ def simulate(
         raise ValidationError(f"x0: every entry must be finite; x0[{i}] = {x0a[i]}")
     t0, t1 = _check_t_span(t_span)
     dt_v = _positive("dt", dt, allow_none=True)
-    name = _resolve_method(method, dt_v)
+    name = _resolve_method(method, dt_v, noise)
     kind = METHODS[name]
+    check_extended(name, kind, net, noise, form)
     if kind == "fixed" and dt_v is None:
         raise ValidationError(
             f"dt: the fixed-step method {name!r} needs a step, e.g. dt=0.01 (in the unit of tau)"
@@ -272,7 +338,10 @@ def simulate(
     limit = resolve_threads(threads, net.W)
     uu = _check_u(net, u, t0)
     prob = Problem(net=net, form=form, x0=x0a, t0=t0, t1=t1, u=uu, bound=bound_v)
+    if history is not None and getattr(net, "delays", None) is None:
+        raise ValidationError("history: only used with delays (Network(..., delays=...))")
     if kind == "adaptive":
+        check_random_callable(uu, t0)
         ignored = [
             nm for nm, val, default in (
                 ("dt", dt_v, None), ("save_every", save_every, None),
@@ -290,9 +359,37 @@ def simulate(
         with blas_threads(limit):
             return run_adaptive(prob, name, t_eval=t_ev, rtol=rtol_v, atol=atol_v,
                                 max_steps=steps_v, until_steady=steady_v)
+    extended = None
+    has_delays = getattr(net, "delays", None) is not None
+    if (isinstance(uu, Stimulus) or noise is not None or has_delays
+            or name in SDE_METHODS):
+        if backend == "numba":
+            raise ValidationError(
+                "backend: 'numba' runs constant inputs without noise or delays; stimulus "
+                "protocols, noise and delays run on backend='numpy' (or 'auto')"
+            )
+        if (noise is not None or has_delays) and (checkpoint is not None
+                                                  or resume not in (None, False)):
+            raise ValidationError(
+                "checkpoint: runs with noise or delays cannot be checkpointed (their random "
+                "stream and delay buffer are not saved); run without checkpoint/resume"
+            )
+        if noise is not None and steady_v is not None:
+            raise ValidationError(
+                "until_steady: a noisy run never becomes steady; give a fixed t_span"
+            )
+        rngs = member_rngs(rng, 1, single=True) if noise is not None else None
+        extended = {"noise": noise, "rngs": rngs, "history": history}
+    elif rng is not None:
+        warnings.warn("rng: no effect without noise", EICircuitsWarning, stacklevel=2)
     with blas_threads(limit):
-        return run_fixed(
+        traj = run_fixed(
             prob, name, dt=dt_v, t_eval=t_ev, save_every=save_every, max_steps=steps_v,
             until_steady=steady_v, check_every=check_v, checkpoint=checkpoint,
             checkpoint_interval=float(checkpoint_interval), resume=resume, backend=backend,
+            extended=extended,
         )
+    if noise is not None:
+        seed = int(rng) if isinstance(rng, (int, np.integer)) else None
+        traj = dataclasses.replace(traj, noise=noise, seed=seed)
+    return traj

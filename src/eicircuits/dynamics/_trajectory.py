@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from ..network import Network
 
-__all__ = ["Trajectory", "STATUSES"]
+__all__ = ["Trajectory", "STATUSES", "protocol_attrs"]
 
 FloatArray = NDArray[np.float64]
 
@@ -23,6 +23,27 @@ STATUSES: dict[str, str] = {
     "max_steps": "stopped: max_steps steps were taken before the end of the time span",
     "failed": "the solver could not continue (e.g. step size too small)",
 }
+
+
+def protocol_attrs(u: Any, noise: Any, seed: Any, net: Network) -> dict[str, Any]:
+    """NetCDF attributes (strings and numbers) recording the stimulus, noise, seed, delays."""
+    import json
+
+    from ..stimulus import Stimulus
+
+    out: dict[str, Any] = {}
+    if isinstance(u, Stimulus):
+        out["stimulus"] = json.dumps(u.to_spec())
+    elif callable(u):
+        out["stimulus"] = "callable u(t) (not recorded)"
+    if noise is not None:
+        out["noise"] = json.dumps(noise.to_spec())
+    if seed is not None:
+        out["seed"] = str(seed)
+    delays = getattr(net, "delays", None)
+    if delays is not None:
+        out["delays"] = json.dumps(delays.to_spec())
+    return out
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -56,6 +77,10 @@ class Trajectory:
         The input used: a constant vector or the callable ``u(t)``.
     dt : float or None
         The fixed step, or ``None`` for the adaptive solvers.
+    noise : Noise or None
+        The noise of a stochastic run.
+    seed : int or None
+        The integer seed of a stochastic run, when one was given (for the record).
 
     Examples
     --------
@@ -78,6 +103,8 @@ class Trajectory:
     net: Network
     u: Any
     dt: float | None = None
+    noise: Any = None
+    seed: Any = None
 
     def __post_init__(self) -> None:
         for arr in (self.t, self.x):
@@ -99,6 +126,8 @@ class Trajectory:
         return int(self.x.shape[1])
 
     def _u_at(self, t: FloatArray) -> FloatArray:
+        if hasattr(self.u, "sample"):  # a stimulus protocol: vectorised
+            return self.u.sample(t, self.n)
         if callable(self.u):
             fn: Callable[[float], Any] = self.u
             return np.array([np.asarray(fn(float(s)), dtype=float) for s in t]).reshape(
@@ -138,7 +167,8 @@ class Trajectory:
         Coordinates: ``time``, ``neuron`` (names), ``cell_type`` (when known) and ``tau`` on
         ``neuron``. Attributes: ``status``, ``message``, ``method``, ``form``, ``nfev``,
         ``steps``, ``dt`` (when fixed-step) and ``network_fingerprint``; ready for
-        ``to_netcdf``.
+        ``to_netcdf``. The protocol, when there is one: ``stimulus`` (the JSON of
+        ``Stimulus.to_spec()``), ``noise`` (JSON), ``seed``, ``delays`` (JSON summary).
         """
         import xarray as xr
 
@@ -160,6 +190,7 @@ class Trajectory:
         }
         if self.dt is not None:
             attrs["dt"] = float(self.dt)
+        attrs.update(protocol_attrs(self.u, self.noise, self.seed, self.net))
         return xr.DataArray(
             np.asarray(self.x),
             dims=("time", "neuron"),
