@@ -26,7 +26,7 @@ def test_energy_curve_is_the_energy_and_marks_the_best_response() -> None:
     br = star.get_xdata()[0]
     assert br == pytest.approx(float(game(net).best_response(x)[0]), abs=1e-15)
     assert np.min(es) >= star.get_ydata()[0] - 1e-12  # the star sits at the curve's minimum
-    assert "regret" in ax.get_title() and ", E," in ax.get_title()
+    assert "regret" in ax.get_title() and "(E neuron)" in ax.get_title()
     fig.savefig(io.BytesIO(), format="png")
 
 
@@ -52,6 +52,17 @@ def test_potential_contours_and_trajectories() -> None:
     pot = game(net).potential()
     P = [pot.value(np.clip(x, 0, 2)) for x in traj]
     assert np.all(np.diff(P) <= 1e-7)  # the drawn path goes downhill
+    # Each trajectory carries arrowheads pointing the way time runs: along the path.
+    arrows = [t for t in ax.texts if getattr(t, "arrow_patch", None) is not None]
+    assert len(arrows) >= 2
+    on_first = 0
+    for a in arrows:
+        head, tail = np.array(a.xy), np.array(a.xyann)
+        dist_t, dist_h = np.hypot(*(traj - tail).T), np.hypot(*(traj - head).T)
+        if dist_t.min() < 1e-12:
+            on_first += 1
+            assert dist_h.min() < 1e-12 and np.argmin(dist_h) == np.argmin(dist_t) + 1
+    assert on_first == 2
     # Given trajectories are drawn as they are.
     fig2 = plot_potential(net, trajectories=[traj])
     np.testing.assert_array_equal(fig2.axes[0].lines[0].get_xydata(), traj)
@@ -88,3 +99,32 @@ def test_regret_lines_are_the_regrets_along_the_trajectory() -> None:
     with pytest.raises(ValidationError, match="floor: expected a finite number > 0"):
         plot_regret(net, xs, floor=0.0)
     fig.savefig(io.BytesIO(), format="png")
+
+
+def _inside_figure(fig, artist) -> bool:
+    """The artist's drawn box lies within the figure (nothing cut off at the edges)."""
+    fig.canvas.draw()
+    box = artist.get_window_extent(renderer=fig.canvas.get_renderer())
+    full = fig.bbox
+    return box.x0 >= full.x0 - 1 and box.x1 <= full.x1 + 1 and box.y1 <= full.y1 + 1
+
+
+def test_regret_title_fits_and_many_neurons_get_a_legend_by_type() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    # an E neuron with W_ii > 1 (infinite regret: the long title) among 20 neurons
+    n = 20
+    W = np.zeros((n, n))
+    W[0, 0] = 1.5
+    W[1:, 0] = 0.1
+    W[0, 1:] = -0.05
+    types = "E" + "I" * (n - 1)
+    net = Network(W=W, u=np.full(n, 0.5), cell_types=types)
+    xs = np.abs(np.random.default_rng(1).normal(size=(15, n)))
+    fig = plot_regret(net, xs)
+    FigureCanvasAgg(fig)
+    ax = fig.axes[0]
+    assert _inside_figure(fig, ax.title)
+    assert "unbounded" in ax.get_title()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["E neurons", "I neurons"]

@@ -78,28 +78,33 @@ def _write_figures(net: Any, x: np.ndarray, folder: Any, pot_exists: bool) -> li
 
 def _run(args: argparse.Namespace) -> int:
     from ..fixed_points import equilibrium
-    from ..games import report_section
+    from ..games import game_summary
+    from ..report import game_text
 
     net, label = load_network(args)
     with stage("equilibrium", quiet=args.quiet):
         eq = equilibrium(net)
     with stage("game", quiet=args.quiet):
-        sec = report_section(net, eq.x, tol=args.tol)
+        summary = game_summary(net, eq.x, tol=args.tol)
     head = f"{label}: {net.n} neurons, equilibrium by {eq.method} (residual {eq.residual:.3e})"
     if not eq.converged:
         head += f"\nWARNING: the equilibrium solver did not converge: {eq.message}"
     print(head)
-    print(sec.render())
+    print(f"The game\n--------\n{game_text(summary, n=net.n)}\n")
     if args.out:
         folder = out_dir(args.out, "game")
         data = {"source": label, "equilibrium": {"x": np.asarray(eq.x).tolist(),
                                                  "residual": float(eq.residual),
                                                  "converged": bool(eq.converged),
                                                  "method": eq.method},
-                **sec.data}
+                **summary.to_dict()}
         write_json(folder / "game.json", data)
-        with stage("figures", quiet=args.quiet):
-            figs = _write_figures(net, np.asarray(eq.x), folder,
-                                  bool(sec.data["potential"]["exists"]))
-        print(f"wrote {folder / 'game.json'}, " + ", ".join(str(folder / f) for f in figs))
+        if summary.evaluated:
+            with stage("figures", quiet=args.quiet):
+                figs = _write_figures(net, np.asarray(eq.x), folder,
+                                      bool(summary.potential["exists"]))
+        else:
+            figs = []
+        print(f"wrote {folder / 'game.json'}"
+              + "".join(f", {folder / f}" for f in figs))
     return 0 if eq.converged else 1

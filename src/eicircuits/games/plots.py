@@ -36,7 +36,7 @@ from ..errors import ValidationError
 from ..network import Network
 from ._game import NeuronGame, check_state
 
-__all__ = ["plot_energy", "plot_potential", "plot_regret"]
+__all__ = ["plot_energy", "plot_potential", "plot_regret", "direction_arrows"]
 
 FloatArray = NDArray[np.float64]
 
@@ -56,6 +56,31 @@ def _span(lo: float, hi: float, pts: Sequence[float]) -> tuple[float, float]:
     a = lo if math.isfinite(lo) else min(finite) - 1.0 - 0.5 * abs(min(finite))
     b = hi if math.isfinite(hi) else max(finite) + 1.0 + 0.5 * abs(max(finite))
     return float(a), float(b)
+
+
+def direction_arrows(ax: Axes, xy: ArrayLike, *, color: Any = "k",
+                     at: Sequence[float] = (0.2, 0.55), min_length: float = 1e-3) -> int:
+    """Draw arrowheads along a 2-D path at fractions ``at`` of its arc length (time's arrow).
+
+    Paths shorter than ``min_length`` (in data units) get none. Returns the number drawn.
+    """
+    pts = np.asarray(xy, dtype=float)
+    if pts.ndim != 2 or pts.shape[1] != 2 or pts.shape[0] < 3:
+        return 0
+    seg = np.hypot(*np.diff(pts, axis=0).T)
+    arc = np.concatenate([[0.0], np.cumsum(seg)])
+    if not np.isfinite(arc[-1]) or arc[-1] < min_length:
+        return 0
+    drawn = 0
+    for f in at:
+        k = int(np.searchsorted(arc, f * arc[-1]))
+        k = min(max(k, 1), pts.shape[0] - 1)
+        if seg[k - 1] <= 0:
+            continue
+        ax.annotate("", xy=tuple(pts[k]), xytext=tuple(pts[k - 1]),
+                    arrowprops=dict(arrowstyle="-|>", color=color, lw=1.0, mutation_scale=12))
+        drawn += 1
+    return drawn
 
 
 def plot_energy(net: Network, i: int | str, x: ArrayLike, *, num: int = 400,
@@ -103,12 +128,13 @@ def plot_energy(net: Network, i: int | str, x: ArrayLike, *, num: int = 400,
         ax.axvline(br, color="C2", linestyle="--", linewidth=1)
         ax.plot([br], [float(gm.energy(k, x, y=br))], "*", color="C2", markersize=12,
                 label=f"best response {br:.4g}")
-    kind = f", {net.cell_types[k]}" if net.cell_types is not None else ""
+    kind = f" ({net.cell_types[k]} neuron)" if net.cell_types is not None else ""
     if math.isinf(regret):
         tail = "energy unbounded below: regret ∞"
     else:
         tail = f"regret {regret:.3g}"
-    ax.set_title(f"neuron {net.names[k]}{kind}, W_ii = {net.diag[k]:.3g}: {tail}", fontsize=9)
+    ax.set_title(f"{net.names[k]}{kind}, self-coupling W_ii = {net.diag[k]:.3g}\n{tail}",
+                 fontsize=9)
     ax.set_xlabel(f"rate of neuron {net.names[k]} (y)")
     ax.set_ylabel("own energy")
     ax.legend(fontsize=8)
@@ -150,7 +176,8 @@ def plot_potential(net: Network, *, trajectories: Sequence[Any] = (),
     Returns
     -------
     matplotlib.figure.Figure
-        Its first collection holds the contour set; each trajectory is one line.
+        Its first collection holds the contour set; each trajectory is one line, with
+        arrowheads (annotations) showing the direction of time and a dot at its end.
 
     Raises
     ------
@@ -210,6 +237,7 @@ def plot_potential(net: Network, *, trajectories: Sequence[Any] = (),
         ax.plot(tr[:, 0], tr[:, 1], color="C3", linewidth=1.2, label="trajectory" if k == 0 else
                 None)
         ax.plot(tr[-1, 0], tr[-1, 1], "o", color="C3", markersize=4)
+        direction_arrows(ax, tr, color="C3")
     ax.set_xlim(a0, b0)
     ax.set_ylim(a1, b1)
     ax.set_xlabel(f"rate of neuron {net.names[0]}")
@@ -266,24 +294,38 @@ def plot_regret(net: Network, trajectory: Any, *, t: ArrayLike | None = None,
     R = np.array([gm.regret(x) for x in xs])
     finite = R[np.isfinite(R)]
     top = max(float(finite.max()) if finite.size else 1.0, floor) * 10.0
-    fig, ax = _figure(ax)
+    fig, ax = _figure(ax, (6.0, 4.0))
+    by_type = net.n > 12 and net.cell_types is not None
+    type_color = {"E": "tab:red", "I": "tab:blue"}
     n_inf = 0
+    labelled: set[str] = set()
     for k in range(net.n):
         r = R[:, k]
-        ax.plot(tt, np.maximum(np.where(np.isfinite(r), r, np.nan), floor),
-                label=net.names[k] if net.n <= 12 else None)
         inf = ~np.isfinite(r)
+        name = net.names[k]
+        if by_type:
+            kind = net.cell_types[k]
+            color: Any = type_color[kind]
+            label = f"{kind} neurons" if kind not in labelled else None
+            labelled.add(kind)
+        else:
+            color, label = None, (f"{name} (∞: energy unbounded below)" if np.any(inf) else name)
+            if net.n > 12:
+                label = None
+        line = ax.plot(tt, np.maximum(np.where(np.isfinite(r), r, np.nan), floor), color=color,
+                       lw=0.9 if by_type else 1.5, alpha=0.8 if by_type else 1.0,
+                       label=label)[0]
         if np.any(inf):
             n_inf += 1
-            ax.plot(tt[inf], np.full(int(inf.sum()), top), "^", color=ax.lines[-1].get_color(),
+            ax.plot(tt[inf], np.full(int(inf.sum()), top), "^", color=line.get_color(),
                     markersize=4)
     ax.set_yscale("log")
-    ax.set_xlabel("time" if t is not None else "round")
-    ax.set_ylabel("regret")
-    title = "regret of every neuron"
+    ax.set_xlabel("time (units of τ)" if t is not None else "round")
+    ax.set_ylabel(f"regret (values < {floor:g} drawn at {floor:g})")
+    title = "Regret of every neuron along the trajectory"
     if n_inf:
-        title += f" ({n_inf} neuron(s) with unbounded energy: ∞, drawn at the top)"
+        title += f"\n{n_inf} neuron(s) with energy unbounded below: regret ∞ (▲ at the top)"
     ax.set_title(title, fontsize=9)
-    if net.n <= 12:
-        ax.legend(fontsize=7, ncol=2)
+    if by_type or net.n <= 12:
+        ax.legend(fontsize=7, ncol=2 if net.n > 4 and not by_type else 1)
     return fig
