@@ -565,7 +565,8 @@ def test_unknown_method_lists_options() -> None:
     net = Network(W=[[0.0]], u=[1.0])
     with pytest.raises(ValidationError, match=r"unknown equilibrium method 'simplex'.*lemke"):
         equilibrium(net, method="simplex")
-    assert set(METHODS) == {"auto", "active-set", "lemke", "newton", "fixed-point", "prox-gradient"}
+    assert set(METHODS) == {"auto", "active-set", "lemke", "newton", "fixed-point", "prox-gradient",
+                            "continuation"}  # continuation: supralinear networks (tests/test_ssn.py)
 
 
 @pytest.mark.parametrize(

@@ -140,6 +140,8 @@ class Network:
 
     @staticmethod
     def _check_activation(value: Any, n: int) -> Activation | tuple[Activation, ...]:
+        from .activations import check_slopes
+
         if isinstance(value, (str, dict)):
             value = activation_from_spec(value)
         if isinstance(value, Activation):
@@ -159,12 +161,9 @@ class Network:
                 raise ValidationError(
                     f"activation[{k}]: expected an Activation, got {_describe(a)}"
                 )
-            lo, hi = a.slope_bounds
-            if not (0.0 <= lo <= hi <= 1.0):
-                raise ValidationError(
-                    f"activation[{k}] {a!r}: slopes must lie in [0, 1], got {a.slope_bounds}; "
-                    "rescale a steep activation with eicircuits.activations.unit_slope"
-                )
+            # Declared slopes in [0, 1] (or > 1 for a declared supralinear activation, THEORY
+            # §9); a user activation's declaration is measured on samples (cached per instance).
+            check_slopes(a, where=f"activation[{k}]")
         if len(set(acts)) == 1:
             return acts[0]
         return acts

@@ -6,10 +6,12 @@ wilson_cowan        -- two populations E and I (THEORY §5)
 lateral_inhibition  -- ``m`` E neurons competing through shared or local inhibition
 cortical_column     -- layers of the motif, feedforward (and optional feedback)
 random_ei           -- random Dale-law E–I networks, ``W − I`` LDS by construction
+ssn                 -- the two-population stabilised supralinear network (Rubin et al. 2015)
 
 Analyses
 --------
 wilson_cowan_regime, wilson_cowan_equilibria, paradoxical_response, hopf_ratio
+ssn_isn_transition  -- the input where an SSN becomes inhibition-stabilised (THEORY §9)
 shared_inhibition_equilibrium, motif_r, local_differential_gain
 winner_depth, layered_winner_depth, layer_contrasts, layer_groups
 contrast, contrast_gain, differential_gain, sensitivity, winner, report_section
@@ -50,6 +52,7 @@ from .motif import (
     motif_r,
     shared_inhibition_equilibrium,
 )
+from .ssn import RVM2015, ISNTransition, ssn, ssn_isn_transition
 from .wilson_cowan import (
     REGIMES,
     WCEquilibrium,
@@ -62,6 +65,10 @@ from .wilson_cowan import (
 
 __all__ = [
     "wilson_cowan",
+    "ssn",
+    "ssn_isn_transition",
+    "ISNTransition",
+    "RVM2015",
     "lateral_inhibition",
     "cortical_column",
     "random_ei",

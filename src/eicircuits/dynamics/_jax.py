@@ -70,7 +70,8 @@ def _softplus(act: Activation, jnp: Any) -> Callable[[Any], Any]:
 def _scaled(act: Activation, jnp: Any) -> Callable[[Any], Any]:
     base = jax_activation(act.base, jnp)  # type: ignore[attr-defined]
     s = float(act.s)  # type: ignore[attr-defined]
-    return lambda z: base(z / s)
+    th = float(act.threshold)  # type: ignore[attr-defined]  # φ((z − θ)/s): gain and threshold
+    return lambda z: base((z - th) / s)
 
 
 #: Activation type -> factory ``f(activation, jax.numpy) -> (z -> φ(z))``.

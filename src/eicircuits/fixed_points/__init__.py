@@ -34,6 +34,10 @@ Methods (``equilibrium(net, method=...)``)
     converges even with ``‖W‖ ≫ 1``; refuses (``converged=False``) without a certificate.
     Options: ``weights`` (diagonal of ``P``; default from :func:`eicircuits.stability.lds`),
     ``gamma`` (step, ``< 2m/L²``; default ``m/L²``). Dense ``W``.
+``"continuation"``
+    Supralinear activations (:class:`~eicircuits.PowerLaw`, THEORY §9): globalised Newton
+    continued in the input from rest, ``u(s) = s·u``, ``s: 0 → 1`` (dense, folds reported);
+    ``"auto"`` picks it for networks with a supralinear activation.
 
 Examples
 --------
@@ -62,7 +66,7 @@ from .._report import Section
 from .._validate import check_vector
 from ..errors import EICircuitsWarning, SizeLimitError, ValidationError
 from ..network import Network
-from . import _active_set, _prox_gradient, _smooth
+from . import _active_set, _prox_gradient, _smooth, _supralinear
 from ._active_set import Outcome
 from ._enumerate import enumerate_states
 from ._lemke import LCPResult, box_to_lcp, lemke
@@ -183,6 +187,12 @@ def _run_prox_gradient(net: Network, u: FloatArray, x0: FloatArray | None, tol: 
     return _prox_gradient.prox_gradient(net, u, x0, tol=tol, max_iter=max_iter, options=options)
 
 
+def _run_continuation(net: Network, u: FloatArray, x0: FloatArray | None, tol: float,
+                      max_iter: int, options: dict[str, Any]) -> Outcome:
+    # Supralinear networks (THEORY §9): Newton continued in the input from rest.
+    return _supralinear.continuation(net, u, x0, tol=tol, max_iter=max_iter)
+
+
 def _run_auto(net: Network, u: FloatArray, x0: FloatArray | None, tol: float,
               max_iter: int, options: dict[str, Any]) -> Outcome:
     raise AssertionError("auto is dispatched by equilibrium()")  # pragma: no cover
@@ -196,6 +206,7 @@ METHODS: dict[str, tuple[_Solver, Callable[[int], int], frozenset[str]]] = {
     "newton": (_run_newton, lambda n: 200, frozenset({"linear_solver"})),
     "fixed-point": (_run_fixed_point, lambda n: 10_000, frozenset()),
     "prox-gradient": (_run_prox_gradient, lambda n: 10_000, frozenset({"weights", "gamma"})),
+    "continuation": (_run_continuation, lambda n: 100, frozenset()),
 }
 
 
@@ -308,6 +319,9 @@ def equilibrium(
                               f"got {opts['linear_solver']!r}")
     if method != "auto":
         return _to_equilibrium(net, uu, solver(net, uu, xx, tol, int(max_iter), opts), method)
+    if _supralinear.has_supralinear(net) and net.n <= _supralinear.CONTINUATION_MAX_N:
+        out = _run_continuation(net, uu, xx, tol, 100, opts)
+        return _to_equilibrium(net, uu, out, "continuation")
     if box_problem(net, uu) is None:
         out = _run_newton(net, uu, xx, tol, int(max_iter), opts)
         return _to_equilibrium(net, uu, out, "newton")

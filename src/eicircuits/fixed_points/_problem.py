@@ -40,7 +40,7 @@ def clip_form(act: Activation) -> tuple[float, float, float] | None:
         return 1.0, -math.inf, math.inf
     if isinstance(act, Scaled):
         inner = clip_form(act.base)
-        if inner is None:
+        if inner is None or act.threshold != 0.0:  # a threshold shifts z: not clip(c·z)
             return None
         c, lo, hi = inner
         return c / act.s, lo, hi
