@@ -137,9 +137,18 @@ class _Input:
     def constant(self) -> bool:
         return self.const is not None
 
-    def _one(self, s: Any, times: FloatArray) -> FloatArray:
+    def _one(self, s: Any, times: FloatArray, left: NDArray[np.bool_] | None) -> FloatArray:
         if isinstance(s, Stimulus):
-            return s.sample(times, self.n)
+            st = np.asarray(s.switching_times, dtype=float)
+            if st.size:  # snap times within rounding of a switch onto it
+                k = np.clip(np.searchsorted(st, times), 1, st.size) - 1
+                for cand in (st[k], st[np.minimum(k + 1, st.size - 1)]):
+                    near = np.abs(times - cand) <= 1e-9 * np.maximum(1.0, np.abs(cand))
+                    times = np.where(near, cand, times)
+            vals = s.sample(times, self.n)
+            if left is not None and left.any():
+                vals[left] = s.sample(times[left], self.n, left=True)
+            return vals
         vals = np.array([np.asarray(s(float(t)), dtype=float) for t in times])
         if vals.shape != (len(times), self.n) or not np.all(np.isfinite(vals)):
             raise ValidationError(
@@ -148,14 +157,15 @@ class _Input:
             )
         return vals
 
-    def sample(self, times: FloatArray) -> FloatArray:
+    def sample(self, times: FloatArray, left: NDArray[np.bool_] | None = None) -> FloatArray:
+        """Values at ``times``; where ``left`` is true, the left limit (end of a step)."""
         if self.const is not None:
             return np.broadcast_to(self.const, (len(times), self.B, self.n))
         assert self.stims is not None
         if len(self.stims) == 1:
-            v = self._one(self.stims[0], times)
+            v = self._one(self.stims[0], times, left)
             return np.broadcast_to(v[:, None, :], (len(times), self.B, self.n))
-        return np.stack([self._one(s, times) for s in self.stims], axis=1)
+        return np.stack([self._one(s, times, left) for s in self.stims], axis=1)
 
 
 def check_history(history: Any, B: int, n: int) -> Callable[[float], FloatArray] | None:
@@ -281,7 +291,9 @@ class ExtendedCore:
             ts = np.array([self.times(int(q)) for q in steps])
             hs = np.array([self.h(int(q)) for q in steps])
             grid = (ts[:, None] + self.c[None, :] * hs[:, None]).ravel()
-            vals = self.input.sample(grid).reshape(hi - lo, len(self.c), self.B, self.n)
+            # stages past the middle of a step see the value before a switch at its end
+            left = np.broadcast_to(self.c[None, :] > 0.5, (hi - lo, len(self.c))).ravel()
+            vals = self.input.sample(grid, left).reshape(hi - lo, len(self.c), self.B, self.n)
             blk = self._block = (lo, hi, vals)
         return blk[2][s - blk[0], i]
 
