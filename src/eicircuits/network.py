@@ -93,6 +93,11 @@ class Network:
         ``W[:, j] ≤ 0``.
     names : sequence of str, optional
         Unique neuron names (default ``"0"``, ``"1"``, …).
+    delays : float, mapping, array_like or sparse matrix, optional
+        Synaptic delays ``d_ij ≥ 0`` in the unit of time of the simulation (that of ``tau``):
+        one number, ``{"E": d_E, "I": d_I}`` per presynaptic type, a vector per presynaptic
+        neuron, or an ``(n, n)`` matrix per synapse (see :mod:`eicircuits.dynamics._delays`).
+        Stored as a :class:`~eicircuits.dynamics.Delays` (``None``: no delays).
 
     Raises
     ------
@@ -109,6 +114,7 @@ class Network:
     activation: Any = dataclasses.field(default_factory=ReLU)
     cell_types: Any = None
     names: Any = None
+    delays: Any = None
 
     def __post_init__(self) -> None:
         W = _as_weights(self.W)
@@ -130,6 +136,10 @@ class Network:
         object.__setattr__(self, "names", self._check_names(self.names, n))
         if self.cell_types is not None:
             self._check_dale()
+        if self.delays is not None:  # validated and normalised by the dynamics package
+            from .dynamics._delays import check_delays
+
+            object.__setattr__(self, "delays", check_delays(self.delays, W, self.cell_types))
 
     # ------------------------------------------------------------------ validation
     @staticmethod
@@ -229,6 +239,11 @@ class Network:
     def is_sparse(self) -> bool:
         """Whether ``W`` is stored sparse (CSR)."""
         return sp.issparse(self.W)
+
+    @property
+    def has_delays(self) -> bool:
+        """Whether some synapse has a non-zero delay (``delays`` is not ``None``)."""
+        return self.delays is not None
 
     @property
     def e_idx(self) -> NDArray[np.intp]:
