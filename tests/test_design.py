@@ -8,6 +8,8 @@ constant; sampled input pairs for the Lipschitz bound.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -51,13 +53,13 @@ def check_structure(d, types, mask=None, max_weight=None, max_self=None):
 def test_synthesize_reproduces_hidden_targets_uniquely(activation):
     net = hidden_network(6, activation, seed=1)
     U, X = targets_of(net, 8, seed=2)
-    d = synthesize(list(zip(U, X)), cell_types=net.cell_types, activation=activation)
+    d = synthesize(list(zip(U, X, strict=True)), cell_types=net.cell_types, activation=activation)
     assert d.feasible and d.status == "optimal", d.message
     check_structure(d, net.cell_types)
     ver = d.certificate.verify()
     assert ver.valid and ver.exact
     np.testing.assert_array_equal(d.certificate.weights, d.weights)
-    for u, x in zip(U, X):
+    for u, x in zip(U, X, strict=True):
         eqs = equilibria(d.network, u=u)  # support enumeration: every equilibrium
         assert len(eqs) == 1
         np.testing.assert_allclose(eqs[0].x, x, atol=1e-6)
@@ -67,10 +69,10 @@ def test_synthesize_reproduces_hidden_targets_uniquely(activation):
 def test_synthesize_tanh_against_long_simulation():
     net = hidden_network(5, Tanh(), seed=3)
     U, X = targets_of(net, 6, seed=4)
-    d = synthesize(list(zip(U, X)), cell_types=net.cell_types, activation=Tanh())
+    d = synthesize(list(zip(U, X, strict=True)), cell_types=net.cell_types, activation=Tanh())
     assert d.feasible, d.message
     assert d.certificate.verify().exact
-    for u, x in zip(U[:2], X[:2]):
+    for u, x in zip(U[:2], X[:2], strict=True):
         traj = simulate(d.network.with_input(u), np.zeros(5), (0.0, 200.0), rtol=1e-11,
                         atol=1e-13)
         np.testing.assert_allclose(traj.x[-1], x, atol=1e-6)
@@ -81,7 +83,7 @@ def test_synthesize_mask_and_bounds_exact():
     U, X = targets_of(net, 4, seed=6)
     mask = (net.W != 0) | np.eye(6, dtype=bool)
     mw = float(np.max(np.abs(net.W))) * 1.01
-    d = synthesize(list(zip(U, X)), cell_types=net.cell_types, mask=mask, max_weight=mw,
+    d = synthesize(list(zip(U, X, strict=True)), cell_types=net.cell_types, mask=mask, max_weight=mw,
                    max_self=0.3)
     assert d.feasible, d.message
     check_structure(d, net.cell_types, mask=mask, max_weight=mw, max_self=0.3)
@@ -161,7 +163,7 @@ def test_fit_alternating_is_certified_and_monotone():
     d = fit(U, X, cell_types=net.cell_types, method="alternating", max_rounds=3)
     assert d.feasible and d.certificate.verify()
     h = d.stats["loss_history"]
-    assert all(b <= a * (1 + 1e-6) + 1e-9 for a, b in zip(h, h[1:]))
+    assert all(b <= a * (1 + 1e-6) + 1e-9 for a, b in itertools.pairwise(h))
 
 
 def test_stabilize_closed_form_and_patterns():
@@ -231,7 +233,7 @@ def test_perturbations_within_radius_stay_certified():
 def test_first_order_small_problem_matches_targets():
     net = hidden_network(5, Tanh(), seed=18)
     U, X = targets_of(net, 3, seed=19)
-    d = synthesize_first_order(list(zip(U, X)), cell_types=net.cell_types, activation=Tanh(),
+    d = synthesize_first_order(list(zip(U, X, strict=True)), cell_types=net.cell_types, activation=Tanh(),
                                max_iter=1500, tol=1e-2)
     assert d.feasible, d.message
     check_structure(d, net.cell_types)

@@ -53,6 +53,11 @@ Continuation
 continuation       -- branches of equilibria, folds and Hopf points (exact for ReLU inputs)
 Continuation       -- result object (branches, bifurcations, to_xarray, to_netcdf)
 
+Engineering circuits
+--------------------
+design             -- synthesize, fit, stabilize, robustness, equilibrium_grad, jax_equilibrium
+synthesize         -- Dale-signed weights with prescribed equilibria, certified (one SDP)
+
 Specification files
 -------------------
 load_spec          -- a TOML circuit specification (or the built-in default) to a Network
@@ -129,6 +134,7 @@ _LAZY: dict[str, str] = {
     "open_sweep": "eicircuits.sweeps",
     "plot_sweep": "eicircuits.sweeps",
     "load_spec": "eicircuits.spec",
+    "synthesize": "eicircuits.design",
     "Continuation": "eicircuits.continuation",
     "analyze": "eicircuits.analysis",
     "Analysis": "eicircuits.analysis",
@@ -136,7 +142,7 @@ _LAZY: dict[str, str] = {
 # "continuation" is a callable package: eicircuits.continuation(...) runs the function.
 _SUBMODULES = {"circuits", "activations", "errors", "stability", "spec", "sweeps", "games",
                "dynamics", "fixed_points", "reproduce", "analysis", "report", "stimulus",
-               "noise", "continuation"}
+               "noise", "continuation", "design"}
 
 __all__ = [
     "Activation",
