@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter, ScalarFormatter
 
 from ..circuits import (
     DEFAULT_COLUMN,
@@ -44,6 +45,7 @@ from ..circuits import (
     winner_depth,
 )
 from ..errors import EICircuitsError
+from ..games.plots import direction_arrows
 from ..network import Network
 
 __all__ = [
@@ -63,7 +65,7 @@ ISN = dict(w_ee=2.0, w_ei=3.0, w_ie=3.0, w_ii=1.0)
 #: The shared motif of THEORY §5's contrast-gain numbers.
 MOTIF = dict(m=5, b=2.0, c=2.0, d=0.5, u=[1.00, 1.02, 1.04, 1.06, 1.08])
 REGIME_COLORS = {"lds-stable": "#4c72b0", "isn-stable": "#55a868", "oscillatory": "#dd8452",
-                 "runaway": "#c44e52", "bistable": "#8172b3"}
+                 "runaway": "#c44e52", "bistable": "#8172b3", "undecided": "#bbbbbb"}
 
 
 def _equilibria(net: Network) -> list[Any]:
@@ -99,8 +101,9 @@ def _phase_panel(ax: Any, net: Network, starts: list[list[float]], t1: float,
     for k, s in enumerate(starts):
         tr = _trajectory(net, s, t1)
         ax.plot(tr[:, 0], tr[:, 1], color="0.45", linewidth=0.9,
-                label="trajectories" if k == 0 else None)
+                label="trajectories (dot: start, arrows: direction)" if k == 0 else None)
         ax.plot([s[0]], [s[1]], ".", color="0.45")
+        direction_arrows(ax, tr, color="0.3", at=(0.08, 0.4))
     g = game(net)
     eqs = []
     for e in _equilibria(net):
@@ -121,7 +124,6 @@ def _phase_panel(ax: Any, net: Network, starts: list[list[float]], t1: float,
     ax.set_xlabel("r_E")
     ax.set_ylabel("r_I")
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7, loc="upper right")
     return {"u": net.u.tolist(), "tau": net.tau.tolist(), "equilibria": eqs}
 
 
@@ -133,7 +135,7 @@ def wilson_cowan_phase_portraits(quick: bool = False) -> tuple[Figure, dict[str,
     a concave player, so no equilibrium is a Nash equilibrium in the strict sense; its regret
     is reported).
     """
-    fig = Figure(figsize=(10, 4.2), layout="constrained")
+    fig = Figure(figsize=(10, 4.8), layout="constrained")
     axes = fig.subplots(1, 2)
     n_traj = 3 if quick else 6
     rng = np.random.default_rng(0)
@@ -144,6 +146,8 @@ def wilson_cowan_phase_portraits(quick: bool = False) -> tuple[Figure, dict[str,
                *rng.uniform(0, 2.5, (n_traj - 3, 2)).tolist()]
     two = _phase_panel(axes[1], wilson_cowan(**ISN, u_e=-1.0, u_i=-4.0), starts2, 30.0,
                        (0, 2.5, 0, 0.6), "u = (−1, −4): quiescent, saddle, active focus")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=5, fontsize=8, frameon=False)
     fig.suptitle("Wilson–Cowan phase portraits (ReLU, τ = 1)", fontsize=10)
     return fig, {"unique": one, "bistable": two,
                  "regime_unique": str(wilson_cowan_regime(**ISN, u_e=1.0, u_i=0.5)),
@@ -188,9 +192,9 @@ def wilson_cowan_regime_map(quick: bool = False) -> tuple[Figure, dict[str, Any]
         codes[regimes == name] = k
     from matplotlib.colors import ListedColormap
 
-    fig = Figure(figsize=(6.4, 4.6), layout="constrained")
+    fig = Figure(figsize=(8.4, 4.6), layout="constrained")
     ax = fig.subplots()
-    cmap = ListedColormap([REGIME_COLORS[r] for r in REGIMES])
+    cmap = ListedColormap([REGIME_COLORS.get(r, "#999999") for r in REGIMES])
     ax.imshow(codes, origin="lower", extent=(wee[0], wee[-1], ratio[0], ratio[-1]),
               aspect="auto", cmap=cmap, vmin=-0.5, vmax=len(REGIMES) - 0.5,
               interpolation="nearest")
@@ -201,12 +205,12 @@ def wilson_cowan_regime_map(quick: bool = False) -> tuple[Figure, dict[str, Any]
     d0 = 1.0 + 9.0 / 2.0
     ax.axvline(d0, color="k", linestyle=":", linewidth=1.2, label="det = 0 (w_EE = 5.5)")
     for name in REGIMES:
-        ax.plot([], [], "s", color=REGIME_COLORS[name], label=name)
+        ax.plot([], [], "s", color=REGIME_COLORS.get(name, "#999999"), label=name)
     ax.set_ylim(ratio[0], ratio[-1])
     ax.set_xlabel("w_EE")
     ax.set_ylabel("τ_I / τ_E")
     ax.set_title("Wilson–Cowan regimes (w_EI = w_IE = 3, w_II = 1, u = (1, ½))", fontsize=9)
-    ax.legend(fontsize=7, loc="upper right", framealpha=0.9)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     # verify random points by simulation
     rng = np.random.default_rng(1)
     expect = {"lds-stable": "converges", "isn-stable": "converges", "oscillatory": "cycles",
@@ -343,6 +347,9 @@ def lateral_inhibition_contrast(quick: bool = False) -> tuple[Figure, dict[str, 
         ax1.plot([a], [theory], "k*", markersize=9)
     ax1.plot([], [], "k*", label="THEORY §5 values")
     ax1.set_yscale("log")
+    ax1.yaxis.set_major_formatter(ScalarFormatter())
+    ax1.yaxis.set_minor_formatter(NullFormatter())
+    ax1.set_yticks([4, 6, 10, 15, 20, 26])
     ax1.set_xlabel("E self-excitation a")
     ax1.set_ylabel("contrast gain C(x*)/C(u)")
     ax1.set_title("Shared inhibition (m = 5, b = c = 2, d = 0.5)", fontsize=9)
@@ -369,16 +376,22 @@ def lateral_inhibition_contrast(quick: bool = False) -> tuple[Figure, dict[str, 
     ax2.plot(k_lin, n_active, "o-", color="C2", label="active E neurons (from rest)")
     ax2.axvline(1.0, color="k", linestyle=":", label="a + bc/(1 + d) = 1")
     ax2.set_xlabel("a + bc/(1 + d)")
-    ax2.set_ylabel("active E neurons")
+    ax2.set_ylabel("active E neurons (green)")
+    ax2.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax2.set_ylim(0.5, mL + 0.5)
     ax3 = ax2.twinx()
     ax3.plot(k_lin, gains, "s", color="C4", markersize=4, label="differential gain (measured)")
     ax3.plot(k_lin, preds, "-", color="C4", linewidth=1, label="1/(1 − a − bc/(1 + d))")
     ax3.set_yscale("log")
-    ax3.set_ylabel("differential gain")
+    ax3.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax3.yaxis.set_major_formatter(ScalarFormatter())
+    ax3.yaxis.set_minor_formatter(NullFormatter())
+    ax3.set_ylabel("differential gain (purple)")
     ax2.set_title("Local inhibition (m = 4): transition to winner-take-all", fontsize=9)
     lines = ax2.get_legend_handles_labels()
     lines3 = ax3.get_legend_handles_labels()
-    ax2.legend(lines[0] + lines3[0], lines[1] + lines3[1], fontsize=7, loc="center left")
+    ax2.legend(lines[0] + lines3[0], lines[1] + lines3[1], fontsize=7, ncol=2,
+               loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
     finite = [(g, p) for g, p in zip(gains, preds, strict=True) if np.isfinite(p)]
     wta_from = next((float(k) for k, n_a in zip(k_lin, n_active, strict=True) if n_a == 1), None)
     return fig, {
@@ -415,8 +428,10 @@ def column_contrast_depth(quick: bool = False) -> tuple[Figure, dict[str, Any]]:
     ax1.semilogy(depth_axis, np.minimum(1.0, c0 * (1 + 5 * r5) ** depth_axis), "k--",
                  linewidth=1, label="(1 + 5r)^ℓ C₀ while all active")
     for ell, k in enumerate(active):
-        ax1.annotate(f"{k} active", (ell + 1, cs[ell]), textcoords="offset points",
-                     xytext=(4, -12), fontsize=7)
+        ax1.annotate(f"{k}/{len(groups[ell])} E active", (ell + 1, cs[ell]),
+                     textcoords="offset points", xytext=(4, -12), fontsize=7)
+    ax1.set_xlim(-0.3, len(cs) + 0.7)
+    ax1.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax1.set_xlabel("layer (0 = input)")
     ax1.set_ylabel("contrast")
     cert = certify(net, method="lds")
@@ -441,8 +456,12 @@ def column_contrast_depth(quick: bool = False) -> tuple[Figure, dict[str, Any]]:
     ax2.semilogx(diffs * 100, predicted, "-", color="k", drawstyle="steps-mid",
                  label="⌈log(1/C₀)/log(1 + 2r)⌉")
     ax2.semilogx(diffs * 100, measured, "o", color="C1", markersize=5, label="measured")
+    ax2.set_xticks([0.2, 0.5, 1, 2, 5, 10, 30])
+    ax2.xaxis.set_major_formatter(ScalarFormatter())
+    ax2.xaxis.set_minor_formatter(NullFormatter())
     ax2.set_xlabel("input difference (%)")
     ax2.set_ylabel("layers until a single winner")
+    ax2.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax2.set_title(f"Two channels, a = {a}, b = c = {b}, d = {d} (r = {r2:.3g})", fontsize=9)
     ax2.legend(fontsize=8)
     wins = [winner(x[g]) for g in groups]
@@ -495,7 +514,7 @@ def stability_certificates(quick: bool = False) -> tuple[Figure, dict[str, Any]]
     from .. import certify
 
     out: dict[str, Any] = {}
-    names, margins, colors = [], [], []
+    names, margins = [], []
     for name, net in _configurations().items():
         cert = certify(net, method="lds")
         ver = cert.verify()
@@ -503,21 +522,32 @@ def stability_certificates(quick: bool = False) -> tuple[Figure, dict[str, Any]]
         margin = cert.margin if cert.margin is not None else 0.0
         out[name] = {"certified": bool(cert.certified), "kind": cert.kind,
                      "margin": None if cert.margin is None else float(cert.margin),
-                     "verified": valid, "statement": cert.statement}
+                     "verified": valid, "statement": cert.statement,
+                     "refuted": cert.refutation is not None}
         names.append(name)
         margins.append(float(margin) if cert.certified else 0.0)
-        colors.append("C2" if cert.certified else "C3")
-    fig = Figure(figsize=(8.0, 4.6), layout="constrained")
+    fig = Figure(figsize=(8.6, 4.6), layout="constrained")
     ax = fig.subplots()
     y = np.arange(len(names))
-    ax.barh(y, [max(v, 1e-6) for v in margins], color=colors)
+    ok = [k for k in range(len(names)) if out[names[k]]["certified"]]
+    vals = [margins[k] for k in ok]
+    ax.barh([y[k] for k in ok], vals, color="C2")
+    left = 10.0 ** np.floor(np.log10(min(vals))) / 10.0 if vals else 1e-3
     for k, name in enumerate(names):
-        tag = f"{out[name]['kind']}" + ("" if out[name]["certified"] else " — not certified")
-        ax.text(max(margins[k], 1e-6) * 1.1, k, tag, va="center", fontsize=7)
+        if out[name]["certified"]:
+            ax.text(margins[k] * 1.1, k, f"{margins[k]:.2g}", va="center", fontsize=7)
+        else:
+            # no margin exists: no bar (a bar's length would be arbitrary), a marker and words
+            ax.plot([left * 1.3], [k], "x", color="C3", markersize=8, markeredgewidth=2)
+            why = ("not LDS (refuted, refutation re-verified)" if out[name]["refuted"]
+                   else "not certified")
+            ax.text(left * 1.8, k, f"{why}: no certificate, so no margin", va="center",
+                    fontsize=7, color="C3")
     ax.set_yticks(y, names, fontsize=8)
     ax.set_xscale("log")
-    ax.set_xlabel("certificate margin (green: certified, red: not LDS)")
-    ax.set_title("Stability certificates (certify), each re-verified", fontsize=9)
+    ax.set_xlim(left, max(vals) * 8 if vals else 1.0)
+    ax.set_xlabel("margin of the LDS certificate, −λ_max(P(W − I) + (W − I)ᵀP) / (2 mean p)")
+    ax.set_title("Stability certificates (certify, method='lds'), each re-verified", fontsize=9)
     ax.invert_yaxis()
     return fig, out
 
