@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "reproduce": "reproduce",
     "sweep": "sweep",
     "plot": "sweep",
+    "continue": "continue_",
     "design": "design",
 }
 

@@ -45,8 +45,10 @@ _DENSE_MAX = 2000
 class Family:
     """``λ ↦ Network``: an input family ``u + λ d`` of one network, or a user callable."""
 
-    def __init__(self, target: Any, direction: FloatArray | None) -> None:
+    def __init__(self, target: Any, direction: FloatArray | None,
+                 span: tuple[float, float] = (-math.inf, math.inf)) -> None:
         self.direction = direction
+        self.span = span
         if isinstance(target, Network):
             self.base = target
             self.callable = None
@@ -87,8 +89,17 @@ class Family:
         if self.callable is None:
             return self.direction
         h = 1e-6 * max(1.0, abs(lam))
-        hi, lo = self.net(lam + h), self.net(lam - h)
-        return ((hi.W @ x + hi.u) - (lo.W @ x + lo.u)) / (2.0 * h)
+
+        def z(at: float) -> FloatArray:
+            net = self.net(at)
+            return net.W @ x + net.u
+
+        lo, hi = self.span
+        if lam - h < lo:  # one-sided (second order) at the ends: the family may stop there
+            return (-3.0 * z(lam) + 4.0 * z(lam + h) - z(lam + 2 * h)) / (2.0 * h)
+        if lam + h > hi:
+            return (3.0 * z(lam) - 4.0 * z(lam - h) + z(lam - 2 * h)) / (2.0 * h)
+        return (z(lam + h) - z(lam - h)) / (2.0 * h)
 
     def Flam(self, x: FloatArray, lam: float) -> FloatArray:
         net = self.net(lam)
@@ -470,7 +481,7 @@ def run(target: Any, direction: FloatArray | None, span: tuple[float, float], *,
     from ._result import Bifurcation, Branch, Continuation
 
     t0 = time.perf_counter()
-    fam = Family(target, direction)
+    fam = Family(target, direction, span)
     width = span[1] - span[0]
     opts = Options(h0=step if step is not None else 0.02 * width,
                    h_min=min_step if min_step is not None else 1e-9 * width,
