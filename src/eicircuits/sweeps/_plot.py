@@ -1,12 +1,17 @@
 """Figures of a sweep: a regime map (categorical) or a heat map (numeric) over two parameters.
 
-Dimensions beyond the two plotted ones (e.g. ``seed`` of an ensemble) are reduced: numbers and
-booleans by their mean (a bool becomes the fraction of ``True``), labels by the most frequent
-label. A one-parameter sweep is drawn as a line (numbers) or a strip of labels.
+Labels, booleans and integers (``regime``, ``certified``, ``winner``) are categories: a map
+with a legend of the categories, never a continuous colour bar. Dimensions beyond the plotted
+ones (e.g. ``seed`` of an ensemble) are reduced: real numbers by their mean, booleans by the
+fraction of ``True`` (then a number), labels and integers by the most frequent value. A
+one-parameter sweep is a line (numbers) or points on a categorical axis. A variable without
+any value (all NaN) is drawn as an explanation, not as an empty map; missing points (NaN, or
+masked points of an unfinished sweep) are left blank and counted in the title.
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +28,7 @@ REGIME_COLORS = {
     "oscillatory": "#dd8452",
     "bistable": "#8172b3",
     "runaway": "#c44e52",
+    "undecided": "#bbbbbb",
     "": "#dddddd",
 }
 
@@ -48,14 +54,53 @@ def _reduce(var: Any, keep: Sequence[str]) -> tuple[Any, str]:
     extra = [d for d in var.dims if d not in keep]
     if not extra:
         return var, ""
-    if var.dtype.kind in "US":
+    if var.dtype.kind in "USi":
         ordered = var.transpose(*keep, *extra)
         values = ordered.values
         reduced = _mode(values.reshape((*values.shape[:len(keep)], -1)), -1)
         return ordered.isel({d: 0 for d in extra}, drop=True).copy(data=reduced), \
             f"most frequent over {', '.join(extra)}"
-    how = "fraction true" if var.dtype.kind == "b" else "mean"
+    how = f"fraction {var.name or ''} true".replace("  ", " ") if var.dtype.kind == "b" \
+        else "mean"
     return var.astype(float).mean(dim=extra), f"{how} over {', '.join(extra)}"
+
+
+#: Category names of boolean analyses: name -> (label of True, label of False).
+BOOL_LABELS = {"certified": ("certified", "not certified"), "ok": ("ok", "failed")}
+#: Integer analyses whose value -1 means "none": name -> label of -1.
+NONE_LABELS = {"winner": "no single winner"}
+
+
+def _as_labels(var: str, values: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Booleans and integers as category labels, in a natural legend order."""
+    flat = values.ravel()
+    if values.dtype.kind == "b":
+        yes, no = BOOL_LABELS.get(var, (f"{var}: true", f"{var}: false"))
+        out = np.where(flat, yes, no).astype(object)
+        order = [lab for lab in (yes, no) if lab in set(out)]
+        return out.reshape(values.shape), order
+    none = NONE_LABELS.get(var)
+    ints = sorted({int(v) for v in flat})
+
+    def name(v: int) -> str:
+        if none is not None and v == -1:
+            return none
+        return f"neuron {v}" if var == "winner" else str(v)
+
+    out = np.array([name(int(v)) for v in flat], dtype=object)
+    return out.reshape(values.shape), [name(v) for v in ints]
+
+
+def _why_empty(da: Any, var: str) -> str:
+    """The reason a variable has no value anywhere: its attributes, else what NaN means."""
+    for key in ("nan_reason", "why_nan", "missing", "note", "description"):
+        if da.attrs.get(key):
+            return str(da.attrs[key])
+    if var == "rate":
+        return ("NaN = the certificate states no contraction rate: certify() proved stability "
+                "with another kind (e.g. 'lds', which holds for every τ but has no rate), or "
+                "found no certificate")
+    return "NaN at every point: the analysis returned no value for any parameter"
 
 
 def plot_sweep(ds: Any, var: str | None = None, *, x: str | None = None,
@@ -125,11 +170,16 @@ def plot_sweep(ds: Any, var: str | None = None, *, x: str | None = None,
         fig, ax = plt.subplots(figsize=(6.0, 4.5), constrained_layout=True)
     else:
         fig = ax.figure
-    categorical = da.dtype.kind in "US"
+    categorical = da.dtype.kind in "USbi"
     if categorical:
-        values = da.transpose(*keep).values.astype(str)
-        known = [lab for lab in REGIME_COLORS if lab in set(values.ravel())]
-        labels = known + sorted(set(values.ravel()) - set(known))
+        raw = da.transpose(*keep).values
+        if raw.dtype.kind in "bi":
+            values, order = _as_labels(var, raw)
+        else:
+            values = raw.astype(str)
+            known = [lab for lab in REGIME_COLORS if lab in set(values.ravel())]
+            order = known + sorted(set(values.ravel()) - set(known))
+        labels = order
         lookup = {lab: k for k, lab in enumerate(labels)}
         codes = np.array([lookup[v] for v in values.ravel()], dtype=np.int64)
         codes = codes.reshape(values.shape)
@@ -138,12 +188,19 @@ def plot_sweep(ds: Any, var: str | None = None, *, x: str | None = None,
         from matplotlib.colors import ListedColormap
         from matplotlib.patches import Patch
 
+        fixed = {"certified": "#55a868", "not certified": "#c44e52",
+                 **{lab: "#cccccc" for lab in NONE_LABELS.values()}}
+        if raw.dtype.kind in "bi":
+            colors = [fixed.get(lab, c) for lab, c in zip(labels, colors, strict=True)]
         cmap = ListedColormap(colors)
         drawn = codes
         if y is None:
-            ax.pcolormesh(_edges(da[x].values), [0.0, 1.0], codes[None, :], cmap=cmap,
-                          vmin=-0.5, vmax=len(labels) - 0.5, shading="flat")
-            ax.set_yticks([])
+            # one parameter: points on a categorical axis, one colour per category
+            xs = da[x].values
+            ax.plot(xs, codes, color="0.7", linewidth=0.8, zorder=1)
+            ax.scatter(xs, codes, c=[colors[k] for k in codes], zorder=2)
+            ax.set_yticks(range(len(labels)), [lab or "(failed)" for lab in labels])
+            ax.set_ylim(-0.5, len(labels) - 0.5)
         else:
             ax.pcolormesh(da[x].values, da[y].values, codes, cmap=cmap, vmin=-0.5,
                           vmax=len(labels) - 0.5, shading="nearest")
@@ -153,7 +210,16 @@ def plot_sweep(ds: Any, var: str | None = None, *, x: str | None = None,
     else:
         values = da.transpose(*keep).values.astype(float)
         drawn = values
-        if y is None:
+        missing = int(np.sum(~np.isfinite(values)))
+        if missing == values.size:
+            ax.text(0.5, 0.5, f"{var!r} has no value at any point\n\n"
+                    + "\n".join(textwrap.wrap(_why_empty(ds[var], var), 60)),
+                    ha="center", va="center", transform=ax.transAxes, fontsize=9)
+            ax.set_xlim(float(np.min(da[x].values)), float(np.max(da[x].values)))
+            if y is not None:
+                ax.set_ylim(float(np.min(da[y].values)), float(np.max(da[y].values)))
+            note = (note + "; " if note else "") + "no values"
+        elif y is None:
             ax.plot(da[x].values, values, marker="o" if values.size < 50 else None)
             ax.set_ylabel(var)
         else:
@@ -163,5 +229,7 @@ def plot_sweep(ds: Any, var: str | None = None, *, x: str | None = None,
     ax.set_xlabel(x)
     if y is not None:
         ax.set_ylabel(y)
+    if not categorical and 0 < missing < np.size(drawn):
+        note = (note + "; " if note else "") + f"{missing} of {np.size(drawn)} points without value"
     ax.set_title(var + (f" ({note})" if note else ""))
     return fig, ax, drawn
