@@ -258,6 +258,21 @@ class ExtendedCore:
             self.Fbuf = np.zeros((self.M, self.B, self.n)) if self.hermite else None
             self.X0 = X0.copy()
             self.history = check_history(history, self.B, self.n)
+            # Grid points where ẋ jumps (a switch of the input; t0 + d when the history jumps
+            # at t0): the Hermite interpolant of the interval ending there needs the left
+            # derivative, one extra evaluation at each such point.
+            self.FL: dict[int, FloatArray] = {}
+            self.kinks: set[int] = set()
+            if self.hermite:
+                times = [t for st in (self.input.stims or []) if isinstance(st, Stimulus)
+                         for t in st.switching_times]
+                if self.history is not None:
+                    times += [t0 + d for d, _ in self.groups]
+                for tk in times:
+                    q = (tk - t0) / dt
+                    j = round(q)
+                    if 0 < j < N and abs(q - j) <= 1e-9 * max(1.0, q):
+                        self.kinks.add(j)
         elif history is not None:
             raise ValidationError("history: only used with delays (Network(..., delays=...))")
         elif self.W0 is not None and sp.issparse(self.W0) and self.W0.nnz < 2**31 - 1:
@@ -301,12 +316,17 @@ class ExtendedCore:
         """The input at one time (for residual checks)."""
         return self.input.sample(np.array([t]))[0]
 
-    def _delayed(self, q: float, s: int) -> FloatArray:
-        """The state at time ``q ≤ t_s`` from the buffer (or the history before ``t0``)."""
-        if q < self.t0 - 1e-12 * max(1.0, abs(self.t0)):
+    def _delayed(self, q: float, s: int, left: bool = False) -> FloatArray:
+        """The state at time ``q ≤ t_s`` from the buffer (or the history before ``t0``).
+
+        ``left``: a stage at the end of a step takes the left limit at ``t0``, where a history
+        function may jump to ``x0``.
+        """
+        tol = 1e-12 * max(1.0, abs(self.t0))
+        if q < self.t0 - tol or (left and q <= self.t0 + tol and self.history is not None):
             if self.history is None:
                 return self.X0
-            return self.history(q)
+            return self.history(min(q, self.t0))
         r = (q - self.t0) / self.dt
         j = math.floor(r)
         th = r - j
@@ -322,18 +342,21 @@ class ExtendedCore:
         h10 = th**3 - 2 * th**2 + th
         h01 = -2 * th**3 + 3 * th**2
         h11 = th**3 - th**2
+        Fb = self.FL.get(j + 1)
+        if Fb is None:
+            Fb = self.Fbuf[b]  # type: ignore[index]
         return (h00 * self.Xbuf[a] + h01 * self.Xbuf[b]
-                + self.dt * (h10 * self.Fbuf[a] + h11 * self.Fbuf[b]))  # type: ignore[index]
+                + self.dt * (h10 * self.Fbuf[a] + h11 * Fb))  # type: ignore[index]
 
     def target(self, Y: FloatArray, t: float, s: int, u: FloatArray,
-               eta: FloatArray | None) -> FloatArray:
-        """``T(Y, t)`` with the delayed states of step ``s``."""
+               eta: FloatArray | None, left: bool = False) -> FloatArray:
+        """``T(Y, t)`` with the delayed states of step ``s`` (``left``: end of the step)."""
         pre = self.form == "voltage"
         Z = np.zeros_like(Y) if self.W0 is None else self._matmul(
             self.W0, self.phi(Y.copy()) if pre else Y
         )
         for d, Wd in self.groups:
-            Yd = self._delayed(t - d, s)
+            Yd = self._delayed(t - d, s, left)
             Z += self._matmul(Wd, self.phi(np.array(Yd)) if pre else Yd)
         Z += u
         if eta is not None and (pre or self.noise.kind == "input"):  # type: ignore[union-attr]
@@ -399,7 +422,7 @@ class ExtendedCore:
             if inc is not None:
                 Xp += inc
             eta1 = eta_next if (noise is not None and not noise.white) else eta
-            T1 = self.target(Xp, t + h, s, self._u(s, 1), eta1)
+            T1 = self.target(Xp, t + h, s, self._u(s, 1), eta1, True)
             Xn = X + (0.5 * h) * (F0 + (T1 - Xp) * self.inv_tau)
         else:
             A, b = self.A, self.b
@@ -409,7 +432,7 @@ class ExtendedCore:
                 for j in range(i):
                     if A[i, j] != 0.0:
                         Y += (h * A[i, j]) * K[j]
-                Ki = self.target(Y, t + self.c[i] * h, s, self._u(s, i), eta)
+                Ki = self.target(Y, t + self.c[i] * h, s, self._u(s, i), eta, self.c[i] > 0.5)
                 Ki -= Y
                 Ki *= self.inv_tau
                 if i == 0 and self.delays is not None and self.hermite:
@@ -423,6 +446,14 @@ class ExtendedCore:
             Xn += inc
         if noise is not None and not noise.white:
             self.eta = eta_next
+        if self.delays is not None and s + 1 in self.kinks:
+            t_end = self.times(s + 1)
+            u_end = self._u(s, len(self.c) - 1) if self.c[-1] == 1.0 else self.input.sample(
+                np.array([t_end]), np.array([True]))[0]
+            T_end = self.target(Xn, t_end, s, u_end, None, True)
+            self.FL[s + 1] = (T_end - Xn) * self.inv_tau
+            for k in [k for k in self.FL if k < s + 1 - self.M]:
+                del self.FL[k]
         return Xn
 
     def residual(self, X: FloatArray, s: int) -> FloatArray:
