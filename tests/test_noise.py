@@ -258,3 +258,29 @@ def test_covariance_refuses_huge_networks():
     net = Network(W=sp.csr_array((n, n)), u=np.ones(n))
     with pytest.raises(SizeLimitError, match="Lyapunov equation"):
         stat_cov(net, Noise(0.1, tau=1.0), x=np.ones(n))
+
+
+def test_cli_noise_flags_are_reproducible_and_recorded(tmp_path, capsys):
+    import json
+
+    from eicircuits.cli import main
+
+    spec = tmp_path / "c.toml"
+    spec.write_text('[network]\nW = [[0.5, -1.0], [1.0, -0.5]]\nu = [1.0, 0.5]\n'
+                    'cell_types = "EI"\n', encoding="utf-8")
+    runs = []
+    for k in range(2):
+        out = tmp_path / f"o{k}"
+        assert main(["simulate", str(spec), "--t-end", "2", "--dt", "0.01", "--noise", "0.1",
+                     "--noise-tau", "0.5", "--seed", "5", "--out", str(out), "--quiet"]) == 0
+        runs.append(json.loads((out / "simulate.json").read_text()))
+    assert runs[0]["final"] == runs[1]["final"]
+    assert runs[0]["noise"] == {"sigma": 0.1, "kind": "rate", "tau": 0.5}
+    assert runs[0]["seed"] == 5 and runs[0]["method"] == "euler-maruyama"
+    direct = simulate(Network(W=[[0.5, -1.0], [1.0, -0.5]], u=[1.0, 0.5], cell_types="EI"),
+                      np.zeros(2), (0.0, 2.0), dt=0.01, noise=Noise(0.1, tau=0.5), rng=5)
+    assert np.allclose(runs[0]["final"], direct.final, rtol=1e-13)
+    capsys.readouterr()
+    assert main(["simulate", str(spec), "--seed", "1", "--out", str(tmp_path / "x"),
+                 "--quiet"]) == 2
+    assert "need --noise SIGMA" in capsys.readouterr().err

@@ -279,3 +279,52 @@ def test_simulate_and_batch_refuse_bad_stimulus_arguments():
         simulate(net, np.zeros(3), (0.0, 1.0), dt=0.1, u=_protocol(), backend="numba")
     with pytest.raises(ValidationError, match="backend: 'jax'"):
         simulate_batch(net, np.zeros(3), (0.0, 1.0), dt=0.1, u=_protocol(), backend="jax")
+
+
+# --------------------------------------------------------------------------- spec and CLI
+def test_spec_stimulus_table_reaches_the_cli_and_the_output_files(tmp_path, capsys):
+    xr = pytest.importorskip("xarray")
+    from eicircuits.cli import main
+    from eicircuits.spec import read_spec
+
+    spec = tmp_path / "c.toml"
+    spec.write_text(
+        '[network]\nW = [[0.5, -1.0], [1.0, -0.5]]\ncell_types = "EI"\n\n'
+        '[stimulus]\nterms = [\n  {kind = "constant", amplitude = [1.0, 0.5]},\n'
+        '  {kind = "step", t_on = 2.0, amplitude = 0.5, neurons = [0]},\n]\n',
+        encoding="utf-8",
+    )
+    parsed = read_spec(spec)
+    stim = stimulus.from_spec(parsed.stimulus)
+    assert stim.switching_times == (2.0,)
+    out = tmp_path / "out"
+    assert main(["simulate", str(spec), "--t-end", "6", "--dt", "0.01", "--method", "rk4",
+                 "--save-every", "100", "--out", str(out), "--quiet"]) == 0
+    direct = simulate(parsed.network(), np.zeros(2), (0.0, 6.0), u=stim, dt=0.01,
+                      method="rk4", save_every=100)
+    record = json.loads((out / "simulate.json").read_text())
+    assert stimulus.from_spec(record["stimulus"]) == stim
+    try:
+        with xr.open_dataarray(out / "simulate.nc") as da:
+            assert np.allclose(da.values, direct.x, rtol=1e-13)
+            assert stimulus.from_spec(json.loads(da.attrs["stimulus"])) == stim
+    except ValueError as exc:  # pragma: no cover - no NetCDF engine installed
+        pytest.skip(str(exc))
+    flag = json.dumps({"kind": "pulse", "t_on": 1.0, "t_off": 2.0, "amplitude": [1.0, 0.0]})
+    assert main(["simulate", str(spec), "--t-end", "3", "--dt", "0.01", "--stimulus", flag,
+                 "--out", str(out), "--quiet"]) == 0
+    assert json.loads((out / "simulate.json").read_text())["stimulus"]["kind"] == "pulse"
+    capsys.readouterr()
+    assert main(["simulate", str(spec), "--stimulus", "{bad", "--out", str(out),
+                 "--quiet"]) == 2
+    assert "--stimulus: cannot parse" in capsys.readouterr().err
+
+
+def test_spec_refuses_a_bad_stimulus_table():
+    from eicircuits.errors import SpecError
+    from eicircuits.spec import spec_from_dict
+
+    with pytest.raises(SpecError, match=r"\[stimulus\]: stimulus.kind: expected one of"):
+        spec_from_dict({"network": {"W": [[0.0]]}, "stimulus": {"kind": "boxcar"}})
+    with pytest.raises(SpecError, match=r"\[stimulus\] must be a table"):
+        spec_from_dict({"network": {"W": [[0.0]]}, "stimulus": 3})

@@ -90,6 +90,8 @@ class CircuitSpec:
     params: dict[str, Any]
     source: str = DEFAULT_SOURCE
     base_dir: Path = dataclasses.field(default_factory=Path.cwd)
+    #: The ``[stimulus]`` table (see :func:`eicircuits.stimulus.from_spec`), if any.
+    stimulus: dict[str, Any] | None = None
 
     def builder_function(self) -> Callable[..., Network]:
         """The builder callable (for sweeps); for an explicit network, a function of overrides."""
@@ -358,6 +360,7 @@ def _load_vector(value: Any, base_dir: Path, source: str, key: str) -> Any:
 def spec_from_dict(data: Mapping[str, Any], *, source: str = "<dict>",
                    base_dir: Path | None = None) -> CircuitSpec:
     """Parse an already-loaded specification (the TOML's top-level table)."""
+    data, stim = _pop_stimulus(data, source)
     keys = set(data)
     if keys == {"network"} or keys == {"builder"}:
         pass
@@ -375,7 +378,7 @@ def spec_from_dict(data: Mapping[str, Any], *, source: str = "<dict>",
         table = data["network"]
         if not isinstance(table, Mapping):
             raise SpecError(f"{source}: [network] must be a table")
-        return CircuitSpec(None, dict(table), source, base)
+        return CircuitSpec(None, dict(table), source, base, stim)
     table = dict(data["builder"]) if isinstance(data["builder"], Mapping) else None
     if table is None or "name" not in table:
         raise SpecError(
@@ -387,7 +390,25 @@ def spec_from_dict(data: Mapping[str, Any], *, source: str = "<dict>",
             f"{source}: [builder].name: unknown builder {name!r}; "
             f"expected one of {sorted(BUILDERS)}"
         )
-    return CircuitSpec(str(name), table, source, base)
+    return CircuitSpec(str(name), table, source, base, stim)
+
+
+def _pop_stimulus(data: Mapping[str, Any], source: str
+                  ) -> tuple[Mapping[str, Any], dict[str, Any] | None]:
+    """Split off and check the optional ``[stimulus]`` table (a protocol of eicircuits.stimulus)."""
+    if "stimulus" not in data:
+        return data, None
+    rest = {k: v for k, v in data.items() if k != "stimulus"}
+    table = data["stimulus"]
+    if not isinstance(table, Mapping):
+        raise SpecError(f"{source}: [stimulus] must be a table")
+    from .stimulus import from_spec
+
+    try:
+        from_spec(table)
+    except EICircuitsError as exc:
+        raise SpecError(f"{source}: [stimulus]: {exc}") from exc
+    return rest, dict(table)
 
 
 def default_spec() -> CircuitSpec:

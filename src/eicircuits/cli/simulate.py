@@ -5,18 +5,27 @@ Prints a short summary (status, method, time span, final rates) and writes
 names, cell types and time constants; the status and method as attributes) into ``--out``.
 Exit status 0 when the run succeeded or reached a steady state, 1 when it diverged, failed or
 hit ``--max-steps`` (the partial trajectory is still written), 2 on bad input.
+
+Time-varying input: a ``[stimulus]`` table in SPEC (see :mod:`eicircuits.stimulus`), or
+``--stimulus`` with a JSON table or a ``.json``/``.toml`` file holding one (it replaces the
+spec's). Noise: ``--noise SIGMA`` (``--noise-kind``, ``--noise-tau``, ``--seed``) runs
+Euler–Maruyama (``--method stochastic-heun`` for Heun) and needs ``--dt``. The protocol is
+recorded in ``simulate.json`` and in the NetCDF attributes.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import tomllib
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import ValidationError
-from ._common import add_spec_argument, load_network, out_dir, stage, write_json
+from ._common import add_spec_argument, out_dir, stage, write_json
 
 __all__ = ["register"]
 
@@ -35,7 +44,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
                    help="fixed step; selects the fast fixed-step path (default: adaptive RK45)")
     p.add_argument("--method", default="auto",
                    help="'auto', RK45, DOP853, LSODA, BDF, Radau, RK23, euler, exp-euler, heun, "
-                   "midpoint or rk4 (default: %(default)s)")
+                   "midpoint, rk4, euler-maruyama or stochastic-heun (default: %(default)s)")
     p.add_argument("--form", default="rate", choices=("rate", "voltage"),
                    help="rate or voltage form (default: %(default)s)")
     p.add_argument("--x0", type=float, nargs="+", default=None, metavar="X",
@@ -51,6 +60,17 @@ def register(sub: Any) -> argparse.ArgumentParser:
                    help="fixed-step: write a checkpoint (.npz) every minute and at the end")
     p.add_argument("--resume", action="store_true",
                    help="fixed-step: continue from --checkpoint if it exists")
+    p.add_argument("--stimulus", default=None, metavar="TABLE",
+                   help="input protocol: a JSON table such as '{\"kind\": \"step\", "
+                   "\"t_on\": 5, \"amplitude\": 1}' or a .json/.toml file holding one "
+                   "(replaces the spec's [stimulus]; it is the whole input, not added to u)")
+    p.add_argument("--noise", type=float, default=None, metavar="SIGMA",
+                   help="noise intensity σ (needs --dt): τ dx = (…) dt + σ dB")
+    p.add_argument("--noise-kind", default="rate", choices=("rate", "input"),
+                   help="noise on the rates or inside the input (default: %(default)s)")
+    p.add_argument("--noise-tau", type=float, default=None, metavar="TAU",
+                   help="correlation time of Ornstein–Uhlenbeck noise (default: white)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the noise (default: random)")
     p.add_argument("--out", default="eicircuits-out", help="output folder (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=_run)
@@ -67,10 +87,42 @@ def _x0(values: list[float] | None, n: int) -> np.ndarray:
     return np.array(values, dtype=float)
 
 
+def _stimulus(args: argparse.Namespace, table: Any) -> Any:
+    from ..stimulus import from_spec
+
+    if args.stimulus is not None:
+        text = args.stimulus
+        path = Path(text)
+        try:
+            if text.lstrip().startswith("{"):
+                table = json.loads(text)
+            elif path.suffix == ".toml" and path.is_file():
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+                table = data.get("stimulus", data)
+            elif path.is_file():
+                table = json.loads(path.read_text(encoding="utf-8"))
+            else:
+                raise ValidationError(
+                    f"--stimulus: expected a JSON table or an existing .json/.toml file, got "
+                    f"{text!r}"
+                )
+        except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ValidationError(f"--stimulus: cannot parse {text!r}: {exc}") from exc
+    if table is None:
+        return None
+    try:
+        return from_spec(table)
+    except ValidationError as exc:
+        raise ValidationError(f"--stimulus: {exc}") from exc
+
+
 def _run(args: argparse.Namespace) -> int:
     from ..dynamics import simulate
+    from ..noise import Noise
+    from ..spec import DEFAULT_SOURCE, read_spec
 
-    net, label = load_network(args)
+    spec = read_spec(args.spec)
+    net, label = spec.network(), (args.spec or DEFAULT_SOURCE)
     t_end = args.t_end if args.t_end is not None else 30.0 * float(np.max(net.tau))
     kwargs: dict[str, Any] = {
         "method": args.method,
@@ -88,6 +140,16 @@ def _run(args: argparse.Namespace) -> int:
         raise ValidationError("--resume: needs --checkpoint FILE")
     if args.max_steps is not None:
         kwargs["max_steps"] = args.max_steps
+    stim = _stimulus(args, getattr(spec, "stimulus", None))
+    if stim is not None:
+        kwargs["u"] = stim
+    noise = None
+    if args.noise is not None:
+        noise = Noise(args.noise, kind=args.noise_kind, tau=args.noise_tau)
+        kwargs["noise"] = noise
+        kwargs["rng"] = args.seed
+    elif args.noise_tau is not None or args.seed is not None or args.noise_kind != "rate":
+        raise ValidationError("--noise-kind/--noise-tau/--seed: need --noise SIGMA")
     with stage(f"simulating {label} to t = {t_end:g}", quiet=args.quiet):
         traj = simulate(net, _x0(args.x0, net.n), (0.0, t_end), **kwargs)
     folder = out_dir(args.out, "eicircuits-out")
@@ -105,6 +167,9 @@ def _run(args: argparse.Namespace) -> int:
         "nfev": traj.nfev,
         "saved_points": len(traj.t),
         "final": traj.final,
+        "stimulus": None if stim is None else stim.to_spec(),
+        "noise": None if noise is None else noise.to_spec(),
+        "seed": args.seed if noise is not None else None,
     })
     print(f"eicircuits simulate: {label} ({net.n} neurons)")
     print(traj.summary())
