@@ -363,7 +363,9 @@ def analyze(net: Network, *, include: Iterable[str] | str = PARTS, source: str =
 
     with timed("equilibrium"):
         eq = _with_stability(equilibrium(net), net)
-    found = bool(np.all(np.isfinite(eq.x)))
+    found = bool(eq.converged) and bool(np.all(np.isfinite(eq.x)))
+    # the parts that evaluate the equilibrium see NaN rates when none was found
+    x_eq = np.asarray(eq.x, dtype=float) if found else np.full(net.n, np.nan)
     cert = ver = game = contrast = traj = None
     if "stability" in parts:
         from .stability import certify
@@ -375,13 +377,13 @@ def analyze(net: Network, *, include: Iterable[str] | str = PARTS, source: str =
         from .games import game_summary
 
         with timed("game"):
-            game = game_summary(net, eq.x, tol=tol)
+            game = game_summary(net, x_eq, tol=tol)
     if "contrast" in parts:
         with timed("contrast"):
-            contrast = contrast_summary(net, eq.x)
+            contrast = contrast_summary(net, x_eq)
     if "trajectory" in parts:
         with timed("trajectory"):
-            traj = _run_from_rest(net, eq, t_end, steady_tol)
+            traj = _run_from_rest(net, x_eq, t_end, steady_tol)
     problems = []
     if not eq.converged:
         problems.append(f"the equilibrium solver did not converge ({eq.message})")
@@ -399,7 +401,7 @@ def analyze(net: Network, *, include: Iterable[str] | str = PARTS, source: str =
                     message="; ".join(problems + notes) or "every part completed")
 
 
-def _run_from_rest(net: Network, eq: Any, t_end: float | None,
+def _run_from_rest(net: Network, x_eq: Any, t_end: float | None,
                    steady_tol: float) -> TrajectorySummary:
     from .dynamics import simulate
 
@@ -409,5 +411,5 @@ def _run_from_rest(net: Network, eq: Any, t_end: float | None,
     # Tight tolerances: the adaptive solver resolves ‖ẋ‖∞ only to about rtol·|x|/τ.
     tr = simulate(net, np.zeros(net.n), (0.0, t1), t_eval=np.linspace(0.0, t1, 2001),
                   until_steady=steady_tol, rtol=1e-10, atol=1e-12)
-    dist = float(np.max(np.abs(tr.x[-1] - eq.x))) if np.all(np.isfinite(eq.x)) else float("nan")
+    dist = float(np.max(np.abs(tr.x[-1] - x_eq))) if np.all(np.isfinite(x_eq)) else float("nan")
     return TrajectorySummary(str(tr.status), tr.message, float(tr.t[-1]), dist, steady_tol, tr)

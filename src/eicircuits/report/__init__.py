@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 _LAZY = {
-    "Section": "._section",
+    "Section": ".._report",
     "render_text": ".text",
     "render_markdown": ".text",
     "network_text": ".text",

@@ -26,6 +26,12 @@ SMALL_N = 40
 _E, _I = "tab:red", "tab:blue"
 
 
+def _found(a: Any) -> bool:
+    """Whether the analysis has an equilibrium to draw (converged, finite)."""
+    eq = a.equilibrium
+    return bool(eq.converged) and bool(np.all(np.isfinite(np.asarray(eq.x, dtype=float))))
+
+
 def _integer_axis(axis: Any) -> None:
     from matplotlib.ticker import MaxNLocator
 
@@ -152,11 +158,12 @@ def _large_panels(fig: Any, a: Any) -> None:
         for kind, color in (("E", _E), ("I", _I)):
             idx = np.flatnonzero(types == kind)
             if idx.size:
+                who = kind if net.cell_types is not None else "all neurons:"
                 ax1.plot(tr.t, xs[:, idx].mean(axis=1), color=color,
-                         label=f"{kind} mean ({idx.size} neurons)")
+                         label=f"{who} mean ({idx.size} neurons)")
                 lo, hi = np.percentile(xs[:, idx], [10, 90], axis=1)
                 ax1.plot(tr.t, lo, color=color, linestyle="--", linewidth=0.8,
-                         label=f"{kind} 10th / 90th percentile")
+                         label=f"{who} 10th / 90th percentile")
                 ax1.plot(tr.t, hi, color=color, linestyle="--", linewidth=0.8)
         ax1.set_xlim(0.0, _settled_time(tr.t, xs))
         ax1.set_xlabel("time (units of τ)")
@@ -165,7 +172,7 @@ def _large_panels(fig: Any, a: Any) -> None:
         ax1.legend(fontsize=7)
     else:
         ax1.set_axis_off()
-    if np.all(np.isfinite(x)):
+    if _found(a):
         bins = np.linspace(0.0, max(float(x.max()), 1e-12), 31)
         for kind, color in (("E", _E), ("I", _I)):
             idx = np.flatnonzero(types == kind)
@@ -200,12 +207,12 @@ def plot_analysis(a: Any) -> Any:
     from matplotlib.figure import Figure
 
     c = a.contrast
-    x = np.asarray(a.equilibrium.x, dtype=float)
-    column = c is not None and c.evaluated and c.layers > 1 and np.all(np.isfinite(x))
+    found = _found(a)
+    column = c is not None and c.evaluated and c.layers > 1 and found
     if column:
         fig = Figure(figsize=(14, 4.2), layout="constrained")
         _column_panels(fig, a)
-    elif a.network.n <= SMALL_N and np.all(np.isfinite(x)):
+    elif a.network.n <= SMALL_N and found:
         fig = Figure(figsize=(11, 4.2), layout="constrained")
         _small_panels(fig, a)
     else:

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .._report import Section
 from .._result import jsonable
-from ._section import Section
 
 __all__ = [
     "network_text",
