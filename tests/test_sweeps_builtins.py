@@ -33,13 +33,17 @@ def test_builtin_registry_names():
 def test_regime_map_equals_the_vectorised_closed_form():
     grid = {"w_ee": np.linspace(0.0, 3.0, 13), "w_ei": np.linspace(0.0, 5.0, 11),
             "tau_i": [0.5, 1.0, 3.0]}
-    ds = sweep(wilson_cowan, grid, ["regime", "certified"], params=WC, progress=False)
+    ds = sweep(wilson_cowan, grid, ["regime"], params=WC, progress=False)
     a, b, t = np.meshgrid(grid["w_ee"], grid["w_ei"], grid["tau_i"], indexing="ij")
     expected = wilson_cowan_regime(a, b, WC["w_ie"], WC["w_ii"], tau_i=t, u_e=WC["u_e"],
                                    u_i=WC["u_i"])
     np.testing.assert_array_equal(ds["regime"].values, expected)
     assert {"lds-stable", "isn-stable", "runaway", "oscillatory"} <= set(np.unique(expected))
-    # THEORY §5: W − I is LDS exactly when w_EE < 1 (any inhibition, any τ)
+    # THEORY §5: W − I is LDS exactly when w_EE < 1 (any inhibition, any τ); a coarser grid,
+    # as certify(net) solves the weighted-ℓ2 LMI (a fraction of a second) at equal τ
+    grid["w_ei"] = grid["w_ei"][::5]
+    ds = sweep(wilson_cowan, grid, ["certified"], params=WC, progress=False)
+    a = np.meshgrid(grid["w_ee"], grid["w_ei"], grid["tau_i"], indexing="ij")[0]
     np.testing.assert_array_equal(ds["certified"].values, a < 1)
 
 
@@ -60,14 +64,21 @@ def test_margin_is_the_certificates_and_positive_exactly_when_certified():
             # recompute from weights: the certificate's own (LDS) or a fresh LDS solve
             from eicircuits.stability import lds
 
-            p = cert.weights if cert.kind == "lds" else lds(A, cell_types=net.cell_types).p
+            if cert.kind == "lds":
+                p = cert.weights
+            elif cert.kind == "contraction-l2":  # certify's auto keeps the LDS weights
+                p = cert.data["lds_weights"]
+            else:
+                p = lds(A, cell_types=net.cell_types).p
             p = np.asarray(p, dtype=float) / np.max(p)
             raw = -np.linalg.eigvalsh(np.diag(p) @ A + A.T @ np.diag(p)).max() / 2
             # the margin is −λ_max(PA + AᵀP)/2 (max p = 1), or that divided by mean p (the
             # scale-free form the stability module is moving to): pin it to one of the two
             scale = None
             for norm in (1.0, float(np.mean(p))):
-                if m == pytest.approx(raw / norm, rel=1e-9, abs=1e-12):
+                # (a proven margin may be a rational lower bound a hair below the float one)
+                if m == pytest.approx(raw / norm, rel=1e-6, abs=1e-12) and \
+                        m <= raw / norm * (1 + 1e-12):
                     scale = norm
             assert scale is not None, (m, raw, p)
             # never more than the best margin over diagonal P (brute force, same normalisation)

@@ -175,11 +175,15 @@ def test_a_directory_that_is_not_a_sweep_store_is_refused(tmp_path):
     with pytest.raises(ValidationError, match="is not a Zarr sweep store"):
         sweep(pair, GRID, {"a": abscissa}, store=plain, progress=False)
     half = tmp_path / "half.zarr"
-    zarr.open_group(str(half), mode="w", zarr_format=3)
+    zarr.open_group(str(half), mode="w", zarr_format=3).attrs["owner"] = "someone else"
     with pytest.raises(ValidationError, match="holds no eicircuits sweep"):
         sweep(pair, GRID, {"a": abscissa}, store=half, progress=False)
     with pytest.raises(ValidationError, match="does not exist"):
         open_sweep(tmp_path / "nothing.zarr")
+    # an empty group (or folder) holds nothing to lose: a sweep is created in it
+    empty = tmp_path / "empty.zarr"
+    zarr.open_group(str(empty), mode="w", zarr_format=3)
+    assert sweep(pair, GRID, {"a": abscissa}, store=empty, progress=False).attrs["complete"]
 
 
 def test_record_mode_store_keeps_messages(tmp_path):

@@ -10,7 +10,8 @@ from numpy.typing import NDArray
 
 from .errors import ValidationError
 
-__all__ = ["describe", "check_vector", "check_real", "check_sparse_structure", "check_out_path"]
+__all__ = ["describe", "check_vector", "check_real", "check_sparse_structure", "check_out_path",
+           "fingerprint_callable"]
 
 
 def describe(value: Any) -> str:
@@ -219,3 +220,169 @@ def check_out_path(name: str, path: Any, *, force: bool = False, directory: bool
             f"{name}: cannot write into {str(target)!r}: {exc.strerror or exc}"
         ) from exc
     return p
+
+
+# ---------------------------------------------------------------------------- fingerprints
+def fingerprint_callable(fn: Any) -> str:
+    """SHA-256 of what a callable computes, as far as it can be seen: its code and constants.
+
+    Hashes the source text (the bytecode when no source is available), defaults, the values
+    captured in closures, simple module globals the code reads (numbers, strings, arrays) and,
+    recursively, functions of the same module it calls. Objects are fingerprinted by their
+    type's ``__call__``; ``functools.partial`` by its function and arguments. Used to refuse
+    resuming a computation (a sweep store, a simulation checkpoint) with changed code under the
+    same name. Instance state and memory addresses are never hashed, so the same code gives the
+    same fingerprint in every process.
+
+    Examples
+    --------
+    >>> from eicircuits._validate import fingerprint_callable
+    >>> def scale(c):
+    ...     return lambda x: c * x
+    >>> fingerprint_callable(scale(2.0)) == fingerprint_callable(scale(2.0))
+    True
+    >>> fingerprint_callable(scale(2.0)) == fingerprint_callable(scale(3.0))
+    False
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    _feed_callable(h, fn, 0, set())
+    return h.hexdigest()
+
+
+_MAX_DEPTH = 4
+
+
+def _feed_callable(h: Any, fn: Any, depth: int, seen: set[int]) -> None:
+    import functools
+    import inspect
+
+    if id(fn) in seen or depth > _MAX_DEPTH:
+        h.update(b"<seen>")
+        return
+    seen.add(id(fn))
+    if isinstance(fn, functools.partial):
+        h.update(b"partial:")
+        _feed_callable(h, fn.func, depth + 1, seen)
+        _feed_value(h, fn.args, depth + 1, seen)
+        _feed_value(h, dict(fn.keywords), depth + 1, seen)
+        return
+    if inspect.ismethod(fn):
+        h.update(f"method of {type(fn.__self__).__qualname__}:".encode())
+        _feed_callable(h, fn.__func__, depth + 1, seen)
+        return
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        cls = type(fn)
+        h.update(f"object {cls.__module__}.{cls.__qualname__}:".encode())
+        call = next((c.__dict__["__call__"] for c in cls.__mro__ if "__call__" in c.__dict__),
+                    None)
+        if getattr(call, "__code__", None) is not None:
+            _feed_callable(h, call, depth + 1, seen)
+        return
+    module = getattr(fn, "__module__", None) or ""
+    h.update(f"function {module}.{getattr(fn, '__qualname__', '')}:".encode())
+    try:
+        h.update(inspect.getsource(fn).encode())
+    except (OSError, TypeError):
+        _feed_code(h, code)
+    _feed_value(h, getattr(fn, "__defaults__", None), depth + 1, seen)
+    _feed_value(h, getattr(fn, "__kwdefaults__", None), depth + 1, seen)
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        _feed_value(h, value, depth + 1, seen)
+    if module.startswith("eicircuits"):  # library code: its version stands for its internals
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            h.update(f"eicircuits {version('eicircuits')}".encode())
+        except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+            pass
+    glob = getattr(fn, "__globals__", {})
+    for name in sorted(_code_names(code)):
+        if name not in glob:
+            continue
+        value = glob[name]
+        if _is_simple(value) or (inspect.isfunction(value)
+                                 and getattr(value, "__module__", None) == module):
+            h.update(f"global {name}=".encode())
+            _feed_value(h, value, depth + 1, seen)
+
+
+def _code_names(code: Any) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            names |= _code_names(const)
+    return names
+
+
+def _feed_code(h: Any, code: Any) -> None:
+    h.update(code.co_code)
+    h.update(repr(code.co_names).encode())
+    for const in code.co_consts:
+        if hasattr(const, "co_code"):
+            _feed_code(h, const)
+        elif isinstance(const, frozenset):  # set order depends on the hash seed
+            h.update(repr(sorted(map(repr, const))).encode())
+        else:
+            h.update(repr(const).encode())
+
+
+def _is_simple(value: Any) -> bool:
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes, np.generic,
+                                           np.ndarray)):
+        return True
+    if isinstance(value, (tuple, list, frozenset)):
+        return len(value) < 10_000 and all(_is_simple(v) for v in value)
+    return False
+
+
+def _feed_value(h: Any, value: Any, depth: int, seen: set[int]) -> None:
+    import inspect
+
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
+        h.update(f"{type(value).__name__}:{value!r};".encode())
+    elif isinstance(value, np.generic):
+        h.update(f"{value.dtype}:{value.item()!r};".encode())
+    elif isinstance(value, np.ndarray):
+        h.update(f"ndarray {value.dtype} {value.shape};".encode())
+        if value.dtype.hasobject:
+            for v in value.ravel()[:10_000]:
+                _feed_value(h, v, depth + 1, seen)
+        else:
+            h.update(np.ascontiguousarray(value).tobytes())
+    elif sp.issparse(value):
+        _feed_value(h, sp.coo_array(value).toarray() if value.shape[0] * value.shape[1] < 10**6
+                    else value.data, depth, seen)
+    elif isinstance(value, (tuple, list)):
+        h.update(f"{type(value).__name__}[{len(value)}](".encode())
+        for v in value:
+            _feed_value(h, v, depth + 1, seen)
+        h.update(b")")
+    elif isinstance(value, (set, frozenset)):
+        h.update(repr(sorted(map(repr, value))).encode())
+    elif isinstance(value, dict):
+        h.update(b"dict(")
+        for k in sorted(value, key=repr):
+            h.update(repr(k).encode())
+            _feed_value(h, value[k], depth + 1, seen)
+        h.update(b")")
+    elif callable(value) and (inspect.isfunction(value) or inspect.ismethod(value)
+                              or hasattr(value, "func")):
+        _feed_callable(h, value, depth, seen)
+    elif hasattr(value, "fingerprint") and callable(value.fingerprint) and \
+            hasattr(value, "tau") and hasattr(value, "u"):  # a Network
+        h.update(f"network {value.fingerprint()}".encode())
+        _feed_value(h, np.asarray(value.tau), depth, seen)
+        _feed_value(h, np.asarray(value.u), depth, seen)
+        h.update(repr(value.activation).encode())
+    elif hasattr(value, "to_spec") and callable(value.to_spec):
+        _feed_value(h, value.to_spec(), depth + 1, seen)
+    else:  # an arbitrary object: its type only (its repr may hold a memory address)
+        cls = type(value)
+        h.update(f"object {cls.__module__}.{cls.__qualname__};".encode())

@@ -100,6 +100,31 @@ class CircuitSpec:
         module = importlib.import_module("eicircuits.circuits")
         return getattr(module, BUILDERS[self.builder])
 
+    def input_files(self) -> dict[str, str]:
+        """SHA-256 of every file the spec reads, by the path written in it (``{}``: none).
+
+        Part of the identity of results computed from the spec (a sweep store refuses to resume
+        once a file's content has changed).
+        """
+        import hashlib
+
+        out: dict[str, str] = {}
+        if self.builder is not None:
+            return out
+        for key in ("W", "u", "tau"):
+            value = self.params.get(key)
+            if not isinstance(value, str):
+                continue
+            path = (self.base_dir / value).resolve()
+            if not path.is_file():
+                continue
+            h = hashlib.sha256()
+            with open(path, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+            out[value] = h.hexdigest()
+        return out
+
     def network(self, **overrides: Any) -> Network:
         """Build the network, with keyword ``overrides`` replacing spec parameters."""
         params = {**self.params, **overrides}

@@ -31,8 +31,10 @@ class SpecBuilder:
     ``random_ei``); errors name the specification file and key (:class:`SpecError`).
     """
 
-    def __init__(self, spec: CircuitSpec) -> None:
+    def __init__(self, spec: CircuitSpec, inputs: dict[str, str] | None = None) -> None:
         self.spec = spec
+        #: SHA-256 of the files the spec reads (part of a sweep store's identity).
+        self.sweep_inputs = dict(inputs if inputs is not None else spec.input_files())
         self.__qualname__ = f"spec[{spec.builder or 'network'}]"
         #: The builder function behind the spec (lets analyses with a vectorised path see it).
         self.sweep_target = None if spec.builder is None else spec.builder_function()
@@ -141,7 +143,8 @@ def _run_sweep(args: argparse.Namespace) -> int:
     grid = parse_grid(args.grid)
     params = {k: v for k, v in spec.params.items() if k not in grid}
     base = CircuitSpec(spec.builder, {}, spec.source, spec.base_dir)
-    ds = sweep(SpecBuilder(base), grid, list(args.analysis), params=params, seeds=args.seeds,
+    ds = sweep(SpecBuilder(base, spec.input_files()), grid, list(args.analysis), params=params,
+               seeds=args.seeds,
                rng=args.seed, store=args.out, chunks=_parse_chunks(args.chunks),
                scheduler=args.scheduler, num_workers=args.workers, on_error=args.on_error,
                progress=False if args.quiet else None)

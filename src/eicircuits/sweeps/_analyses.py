@@ -52,21 +52,13 @@ def _cached(net: Network, key: str, compute: Callable[[], Any]) -> Any:
     return value
 
 
-#: Certification steps of the built-ins, cheapest first (``certify``'s registry).
-CERTIFY_STEPS = ("diagonal", "contraction-linf", "lds")
-
-
 def _sweep_certify(net: Network) -> Any:
-    """``certify(net)`` without the weighted-ℓ2 contraction LMI that ``"auto"`` adds for small
-    networks with equal τ (an SDP bisection, seconds per network): diagonal refutation, ℓ∞
-    contraction, then LDS (2 × 2 closed form, Metzler, SDP or ascent)."""
-    from ..stability import METHODS, certify
+    """:func:`eicircuits.certify` itself (``method="auto"``): the same verified path, so a sweep
+    never states what ``certify`` would not (a certificate counts as certified only after its
+    independent check has confirmed it)."""
+    from ..stability import certify
 
-    for step in CERTIFY_STEPS[:-1]:
-        cert = METHODS[step](net)
-        if cert is not None:
-            return cert
-    return certify(net, method=CERTIFY_STEPS[-1])
+    return certify(net)
 
 
 def _certificate(net: Network) -> Any:
@@ -142,10 +134,8 @@ regime.vectorized = _regime_vectorized  # type: ignore[attr-defined]
 def certified(net: Network) -> bool:
     """Whether a certificate of :func:`eicircuits.certify` proves the network stable (THEORY §3).
 
-    The certificate is the first of: refusal by a diagonal entry ``W_ii ≥ 1``, the ℓ∞
-    contraction with Perron weights, LDS (``method="lds"``). The weighted-ℓ2 contraction LMI
-    that ``certify``'s ``"auto"`` adds for small networks is skipped (too slow per point; it
-    proves nothing more about stability, only a rate).
+    The certificate is ``certify(net)`` (``method="auto"``), verified exactly as ``certify``
+    verifies it.
 
     Examples
     --------
@@ -179,6 +169,8 @@ def margin(net: Network) -> float:
         return float("nan")
     if cert.margin is not None:
         return float(cert.margin)
+    if (cert.data or {}).get("lds_margin") is not None:  # auto's ℓ2 contraction keeps it
+        return float(cert.data["lds_margin"])
 
     def compute() -> Any:
         import scipy.sparse as sp
@@ -204,6 +196,16 @@ def rate(net: Network) -> float:
     """
     value = _certificate(net).rate
     return float("nan") if value is None else float(value)
+
+
+#: Why values can be missing, kept with a sweep's data (the variable's ``note`` attribute).
+margin.note = "NaN where certify(net) proves nothing (no certificate, so no margin)"  # type: ignore[attr-defined]
+rate.note = (  # type: ignore[attr-defined]
+    "contraction rate stated by certify(net); only contraction certificates state one "
+    "(l-infinity contraction for any tau, weighted l2 contraction for n <= 10 with equal tau), "
+    "so NaN where the network is proven stable without a rate (LDS, cascade: e.g. unequal tau) "
+    "or not proven stable at all"
+)
 
 
 def kind(net: Network) -> str:

@@ -11,6 +11,7 @@ workers.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import inspect
 import json
@@ -18,13 +19,16 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-from ..errors import ValidationError
+from .._validate import fingerprint_callable
+from ..errors import EICircuitsWarning, ValidationError
 from ..network import Network
 from ._analyses import OutputSpec, accepts_rng, resolve_analyses
 from ._grid import MAX_POINTS_PER_CHUNK, MAX_POINTS_VECTORIZED, normalize_chunks, parse_grid
@@ -33,10 +37,13 @@ from ._store import (
     _fixed_width,
     check_compatible,
     chunk_slices,
+    coords_checksum,
     create_store,
+    describe_chunks,
     open_meta,
     open_sweep,
-    read_done,
+    variable_attrs,
+    verify_store,
     write_chunk,
 )
 
@@ -314,11 +321,18 @@ def _execute(tasks: list[Any], prefix: str, kind: str, target: Any, num_workers:
                 pool = concurrent.futures.ThreadPoolExecutor(workers)
             else:
                 pool = concurrent.futures.ProcessPoolExecutor(
-                    workers, mp_context=multiprocessing.get_context("spawn"))
+                    workers, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_watch_parent, initargs=(os.getpid(),))
             kwargs.update(pool=pool, num_workers=workers)
         try:
             with _Progress(), threadpool_limits(limits=1 if target == "threads" else None):
                 results = dask.compute(*tasks, **kwargs)
+        except BaseException as exc:
+            if pool is not None and not isinstance(exc, Exception):
+                # interrupted (Ctrl-C, SystemExit): stop the workers now, do not wait for them
+                _terminate(pool)
+                pool = None
+            raise
         finally:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
@@ -340,6 +354,74 @@ def _execute(tasks: list[Any], prefix: str, kind: str, target: Any, num_workers:
     finally:
         if client is not target:
             client.close()
+
+
+#: Seconds between a process worker's checks that the sweep that started it is still alive.
+WATCH_INTERVAL = 0.5
+
+
+def _watch_parent(parent: int) -> None:
+    """Worker initializer: exit as soon as the sweep's process is gone (killed, crashed).
+
+    A killed parent cannot stop its workers; without this they would run their task to the end
+    (minutes) and linger.
+    """
+    def watch() -> None:
+        while True:
+            time.sleep(WATCH_INTERVAL)
+            if os.getppid() != parent:
+                os._exit(70)
+
+    threading.Thread(target=watch, name="eicircuits-sweep-watchdog", daemon=True).start()
+
+
+def _terminate(pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    """Kill a process pool's workers (``terminate_workers`` from Python 3.14 on)."""
+    stop = getattr(pool, "terminate_workers", None)
+    if callable(stop):
+        stop()
+        return
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.terminate()
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.join(5)
+            if proc.is_alive():
+                proc.kill()
+
+
+@contextlib.contextmanager
+def _store_lock(path: str | None) -> Any:
+    """Hold ``<store>.lock`` (an OS file lock, released even if the process is killed)."""
+    if path is None:
+        yield
+        return
+    from filelock import FileLock, Timeout
+
+    lock_path = path.rstrip("/\\") + ".lock"
+    parent = os.path.dirname(os.path.abspath(lock_path))
+    if not os.path.isdir(parent):
+        raise ValidationError(f"store: the folder {parent!r} of {path!r} does not exist")
+    lock = FileLock(lock_path, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise ValidationError(
+            f"store: {path!r} is in use by another sweep (its lock {lock_path!r} is held); wait "
+            "for that sweep to finish or give another store path"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _code(fn: Any) -> str:
+    fp = getattr(fn, "sweep_fingerprint", None)
+    return fp if isinstance(fp, str) else fingerprint_callable(fn)
 
 
 # ---------------------------------------------------------------------------- the entry point
@@ -502,7 +584,20 @@ def sweep(builder: Callable[..., Network], grid: Mapping[str, Any] | Iterable[st
     all_coords = {**coords_map, **({"seed": np.arange(int(seeds))} if seeds else {})}
 
     store_path = None if store is None else os.fspath(store)
-    old = open_meta(store_path) if store_path is not None else None
+    with _store_lock(store_path):
+        return _sweep_locked(builder, fns, params, coords_map, all_coords, dims, shape,
+                             chunk_shape, seeds, rng, random, builder_rng, analysis_rng,
+                             store_path, scheduler, num_workers, on_error, progress)
+
+
+def _sweep_locked(builder: Any, fns: dict[str, Callable[..., Any]], params: dict[str, Any],
+                  coords_map: dict[str, np.ndarray], all_coords: dict[str, np.ndarray],
+                  dims: tuple[str, ...], shape: tuple[int, ...], chunk_shape: tuple[int, ...],
+                  seeds: int | None, rng: Any, random: bool, builder_rng: bool,
+                  analysis_rng: tuple[bool, ...], store_path: str | None, scheduler: Any,
+                  num_workers: int | None, on_error: str, progress: bool | None) -> Any:
+    """The rest of :func:`sweep`, run while holding the store's lock."""
+    old = open_meta(store_path, recreate_partial=True) if store_path is not None else None
     if random:
         if rng is None and old is not None and old.get("seed"):
             entropy = _entropy_from_json(old["seed"]["entropy"])
@@ -520,6 +615,14 @@ def sweep(builder: Callable[..., Network], grid: Mapping[str, Any] | Iterable[st
         "seed": seed_meta, "builder": _builder_name(builder),
         "params": {k: _param_json(v) for k, v in sorted(params.items())},
         "on_error": on_error,
+        # what makes stored values valid beyond the names: the code behind each name, the
+        # content of the files the builder reads, the coordinate values (damage detection)
+        "code": {name: _code(fn) for name, fn in fns.items()},
+        "builder_code": _code(builder),
+        "inputs": dict(getattr(builder, "sweep_inputs", None) or {}),
+        "coords_sha256": {d: coords_checksum(v) for d, v in all_coords.items()},
+        "notes": {name: str(getattr(fn, "note", "") or "") for name, fn in fns.items()
+                  if getattr(fn, "note", "")},
     }
     meta = json.loads(json.dumps(meta))
     kind, target = _resolve_scheduler(scheduler)
@@ -532,7 +635,13 @@ def sweep(builder: Callable[..., Network], grid: Mapping[str, Any] | Iterable[st
     if old is not None:
         check_compatible(store_path, old, meta, all_coords)
         specs = {name: OutputSpec.from_json(old["outputs"][name]) for name in fns}
-        done = read_done(store_path)
+        done, damaged, _ = verify_store(store_path, old)
+        if damaged:
+            n = len(damaged)
+            warnings.warn(
+                f"sweep store {store_path!r}: recomputing {n} damaged chunk{'s' * (n > 1)}: "
+                f"{describe_chunks(damaged)} (unreadable, deleted or altered: they failed "
+                "their checksum)", EICircuitsWarning, stacklevel=3)
     else:
         specs = _probe(ctx, precomputed)
         done = np.zeros(chunk_grid, dtype=bool)
@@ -613,6 +722,7 @@ def _assemble(ctx: _Context, coords: Mapping[str, np.ndarray],
 
     assert ctx.specs is not None
     specs = {**ctx.specs, **(_RECORD_SPECS if ctx.record else {})}
+    notes = {name: str(getattr(fn, "note", "") or "") for name, fn in ctx.analyses.items()}
     data = {}
     for name, spec in specs.items():
         dtype = spec.dtype
@@ -627,7 +737,7 @@ def _assemble(ctx: _Context, coords: Mapping[str, np.ndarray],
     variables = {}
     for name, spec in specs.items():
         variables[name] = xr.Variable((*ctx.dims, *spec.dims), data[name],
-                                      attrs={"analysis": name})
+                                      attrs=variable_attrs(name, notes))
     ds = xr.Dataset(variables, coords={d: coords[d] for d in ctx.dims},
                     attrs={**attrs, "complete": 1})
     return ds
