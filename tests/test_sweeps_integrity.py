@@ -363,3 +363,28 @@ def test_builtin_certified_is_certify_itself_and_rate_says_why_it_is_nan(tmp_pat
     assert "NaN where the network is proven stable without a rate" in ds["rate"].attrs["note"]
     mem = sweep(wilson_cowan, grid, ["rate"], params=wc, progress=False)
     assert mem["rate"].attrs["note"] == ds["rate"].attrs["note"]
+
+
+# ---------------------------------------------------------------- simulate(resume=...) too
+def test_simulate_resume_refuses_another_callable_input(tmp_path):
+    # a checkpoint identifies its input by the values u(t) returns, not only "a callable"
+    from eicircuits import simulate
+
+    net = Network(W=[[0.5, -1.0], [1.0, -0.5]], cell_types="EI")
+    ck = tmp_path / "ck.npz"
+    kw = {"method": "rk4", "dt": 0.01}
+
+    def u_sin(t: float) -> np.ndarray:
+        return np.array([1.0 + 0.3 * np.sin(t), 0.0])
+
+    part = simulate(net, np.zeros(2), (0.0, 5.0), u=u_sin, **kw, max_steps=100, checkpoint=ck)
+    assert part.status == "max_steps"
+    with pytest.raises(ValidationError, match="written for a different run"):
+        simulate(net, np.zeros(2), (0.0, 5.0), u=lambda t: np.array([1.0 + 0.3 * np.cos(t),
+                                                                      0.0]),
+                 **kw, checkpoint=ck, resume=True)
+    # the same input (another callable returning the same values) continues
+    full = simulate(net, np.zeros(2), (0.0, 5.0), u=u_sin, **kw)
+    rest = simulate(net, np.zeros(2), (0.0, 5.0), u=lambda t: u_sin(t), **kw, checkpoint=ck,
+                    resume=True)
+    np.testing.assert_array_equal(rest.x, full.x)

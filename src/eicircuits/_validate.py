@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,7 @@ from numpy.typing import NDArray
 from .errors import ValidationError
 
 __all__ = ["describe", "check_vector", "check_real", "check_sparse_structure", "check_out_path",
-           "fingerprint_callable"]
+           "fingerprint_callable", "fingerprint_samples"]
 
 
 def describe(value: Any) -> str:
@@ -386,3 +387,33 @@ def _feed_value(h: Any, value: Any, depth: int, seen: set[int]) -> None:
     else:  # an arbitrary object: its type only (its repr may hold a memory address)
         cls = type(value)
         h.update(f"object {cls.__module__}.{cls.__qualname__};".encode())
+
+
+def fingerprint_samples(fn: Callable[[float], Any], t0: float, t1: float, *,
+                        count: int = 9) -> str:
+    """SHA-256 of a function of time sampled at ``count`` fixed times in ``[t0, t1]``.
+
+    Identifies a callable input ``u(t)`` by what it returns rather than by its code, so that a
+    checkpoint written with one input is not continued with another, while an equivalent
+    callable (the same values) is accepted. The times include both ends and irrational
+    fractions of the interval (unlikely switching times of a protocol).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eicircuits._validate import fingerprint_samples
+    >>> a = fingerprint_samples(lambda t: np.array([np.sin(t)]), 0.0, 10.0)
+    >>> a == fingerprint_samples(lambda s: np.sin(np.array([s])), 0.0, 10.0)
+    True
+    >>> a == fingerprint_samples(lambda t: np.array([np.cos(t)]), 0.0, 10.0)
+    False
+    """
+    import hashlib
+
+    golden = (5 ** 0.5 - 1) / 2
+    fractions = [0.0, 1.0] + [(k * golden) % 1.0 for k in range(1, count - 1)]
+    h = hashlib.sha256(f"samples {count}".encode())
+    for frac in fractions:
+        t = float(t0 + (t1 - t0) * frac)
+        h.update(np.ascontiguousarray(np.asarray(fn(t), dtype=np.float64)).tobytes())
+    return h.hexdigest()

@@ -359,8 +359,10 @@ def _run_key(prob: Problem, method: str, dt: float, save_steps: NDArray[np.int64
     h.update(repr(net.activations if net.uniform_activation is None else net.activation).encode())
     if hasattr(prob.u, "to_spec"):  # a stimulus protocol: its definition
         h.update(repr(prob.u.to_spec()).encode())
-    elif callable(prob.u):
-        h.update(b"u=callable")
+    elif callable(prob.u):  # what it returns (a different input must not continue a run)
+        from .._validate import fingerprint_samples
+
+        h.update(fingerprint_samples(prob.u_at, prob.t0, prob.t1).encode())
     else:
         h.update(np.ascontiguousarray(prob.u).tobytes())
     h.update(repr((prob.form, method, float(dt), prob.t0, prob.t1, prob.bound)).encode())
