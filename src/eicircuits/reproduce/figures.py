@@ -338,14 +338,15 @@ def lateral_inhibition_contrast(quick: bool = False) -> tuple[Figure, dict[str, 
     ax1.plot(a_grid, closed, "-", color="C0", label="water-filling closed form")
     ax1.plot(a_grid, measured, ".", color="C1", markersize=4, label="equilibrium() (LCP)")
     points = {}
-    for a, theory in ((0.0, 3.7), (0.5, 6.3), (0.8, 14.3), (0.95, 26.0)):
+    for a in (0.0, 0.5, 0.8, 0.95):  # the four cases quoted in docs/theory.md §5
         net = lateral_inhibition(m, a=a, b=b, c=c, d=d, u=u)
         gain = contrast_gain(net)
         wf = shared_inhibition_equilibrium(u, a=a, b=b, c=c, d=d)
-        points[str(a)] = {"measured": gain, "theory": theory, "active": wf.n_active,
+        at_a = float(contrast(wf.x[:m]) / contrast(u))
+        points[str(a)] = {"measured": gain, "closed_form": at_a, "active": wf.n_active,
                           "r": wf.r}
-        ax1.plot([a], [theory], "k*", markersize=9)
-    ax1.plot([], [], "k*", label="THEORY §5 values")
+        ax1.plot([a], [at_a], "k*", markersize=9)
+    ax1.plot([], [], "k*", label="the cases of docs/theory.md §5")
     ax1.set_yscale("log")
     ax1.yaxis.set_major_formatter(ScalarFormatter())
     ax1.yaxis.set_minor_formatter(NullFormatter())
