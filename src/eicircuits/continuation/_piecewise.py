@@ -441,7 +441,7 @@ def run(net: Any, direction: FloatArray, span: tuple[float, float], *, x0: Any,
         borders: bool, parameter: str) -> Any:
     """The exact path of every branch through the ends of the span (see :func:`continuation`)."""
     from ..errors import SizeLimitError
-    from ..fixed_points import equilibria, equilibrium
+    from ..fixed_points import equilibrium
     from ..fixed_points._problem import box_problem
     from ._result import Bifurcation, Branch, Continuation
 
@@ -472,12 +472,10 @@ def run(net: Any, direction: FloatArray, span: tuple[float, float], *, x0: Any,
         notes.append(f"started from {len(starts)} equilibrium(s) at λ = {lam_lo:g} given by x0")
     else:
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                lo_eqs = equilibria(net, u=net.u + lam_lo * direction)
-                hi_eqs = equilibria(net, u=net.u + lam_hi * direction)
-            starts = [(lam_lo, e.x, +1) for e in lo_eqs]
-            hi_starts = [e.x for e in hi_eqs]
+            lo_eqs = all_equilibria(net, net.u + lam_lo * direction)
+            hi_eqs = all_equilibria(net, net.u + lam_hi * direction)
+            starts = [(lam_lo, x, +1) for x in lo_eqs]
+            hi_starts = list(hi_eqs)
             notes.append(f"started from every equilibrium at both ends of the span "
                          f"({len(lo_eqs)} at λ = {lam_lo:g}, {len(hi_eqs)} at λ = {lam_hi:g}, "
                          "support enumeration)")
@@ -551,6 +549,26 @@ def run(net: Any, direction: FloatArray, span: tuple[float, float], *, x0: Any,
         stats={"pivots": sum(tr.pivots for tr in traced), "seconds": total,
                "folds": n_fold, "borders": sum(len(tr.events) for tr in traced) - n_fold},
         neuron_names=tuple(net.names))
+
+
+def all_equilibria(net: Any, u: FloatArray) -> list[FloatArray]:
+    """Every equilibrium at input ``u`` by support enumeration (no stability: continuation
+    computes it per piece). Raises ``SizeLimitError`` above the enumeration limits of
+    :func:`eicircuits.equilibria` (18 neurons, 11 with clipped neurons)."""
+    from .._limits import ENUMERATION_LIMIT
+    from ..errors import SizeLimitError
+    from ..fixed_points._enumerate import enumerate_states
+    from ..fixed_points._problem import box_problem
+
+    prob = box_problem(net, u)
+    three = np.isfinite(prob.lo) & np.isfinite(prob.hi)
+    limit = min(ENUMERATION_LIMIT, 11 if np.any(three) else 18)
+    if net.n > limit:
+        raise SizeLimitError(f"support enumeration limited to n ≤ {limit}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        xs, _ = enumerate_states(prob, tol=1e-9)
+    return xs
 
 
 def _start_large(net: Any, u: FloatArray, lds: bool) -> tuple[FloatArray, str]:

@@ -14,7 +14,7 @@ Examples
 --------
 >>> from eicircuits.reproduce import CHECKS
 >>> len(CHECKS), "paradoxical_slope" in CHECKS
-(8, True)
+(10, True)
 """
 
 from __future__ import annotations
@@ -28,7 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from .._report import jsonable
+from .diagrams import CAPTIONS as _DIAGRAM_CAPTIONS
+from .diagrams import CHECKS as _DIAGRAM_CHECKS
+from .diagrams import DIAGRAMS
 from .figures import FIGURES
+
+# The continuation diagrams (THEORY §8) are figures of the reproduction too.
+FIGURES = {**FIGURES, **DIAGRAMS}
 
 __all__ = ["run", "CHECKS", "FIGURES"]
 
@@ -127,6 +133,7 @@ CHECKS: dict[str, Callable[[dict[str, Any]], tuple[bool, str]]] = {
     "local_wiring_gain_and_wta": _local,
     "certificates_verified": _certs,
 }
+CHECKS.update(_DIAGRAM_CHECKS)
 
 _CAPTIONS = {
     "wilson_cowan_phase_portraits": "Wilson–Cowan phase portraits with nullclines, trajectories "
@@ -144,6 +151,7 @@ _CAPTIONS = {
     "at which two channels produce a single winner, measured and predicted.",
     "stability_certificates": "The LDS certificate of each configuration (or why there is none).",
 }
+_CAPTIONS.update(_DIAGRAM_CAPTIONS)
 
 
 def _report(out: Path, numbers: dict[str, Any], checks: dict[str, Any], quick: bool,
