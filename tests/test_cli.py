@@ -132,3 +132,138 @@ def test_bad_spec_is_one_clear_line_and_exit_2(tmp_path: Path,
 def test_no_command_prints_help(capsys: pytest.CaptureFixture) -> None:
     assert main([]) == 2
     assert "analyze" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- outputs that cannot hurt
+TINY = '[network]\nW = [[0.5, -1.0], [1.0, -0.5]]\nu = [1.0, 0.0]\ncell_types = "EI"\n'
+
+
+def _tiny(tmp_path: Path) -> str:
+    spec = tmp_path / "tiny.toml"
+    spec.write_text(TINY, encoding="utf-8")
+    return str(spec)
+
+
+def _one_line_error(err: str, command: str) -> None:
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"eicircuits {command}: error: --out"), err
+
+
+@pytest.mark.parametrize("command", ["simulate", "sweep", "plot", "continue", "reproduce"])
+def test_unwritable_out_fails_before_computing_with_one_line(tmp_path: Path, command: str,
+                                                             capsys: pytest.CaptureFixture,
+                                                             monkeypatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    bad = str(blocker / "out")  # a path under a regular file can never be created
+    import eicircuits.dynamics
+    import eicircuits.sweeps
+
+    def never(*args, **kwargs):
+        raise AssertionError("computed before checking --out")
+
+    monkeypatch.setattr(eicircuits.dynamics, "simulate", never)
+    monkeypatch.setattr(eicircuits.sweeps, "sweep", never)
+    monkeypatch.setattr(eicircuits.sweeps, "open_sweep", never)
+    spec = _tiny(tmp_path)
+    argv = {
+        "simulate": ["simulate", spec, "--t-end", "1", "--out", bad, "--quiet"],
+        "sweep": ["sweep", spec, "--grid", "u=0,1", "--analysis", "certified", "--out", bad],
+        "plot": ["plot", str(tmp_path / "s.zarr"), "--out", bad + ".png"],
+        "continue": ["continue", spec, "--param", "u_0=0:1", "--out", bad],
+        "reproduce": ["reproduce", "--quick", "--out", bad],
+    }[command]
+    assert main(argv) == 2
+    _one_line_error(capsys.readouterr().err, command)
+
+
+def test_a_full_disk_fails_before_computing(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                            monkeypatch) -> None:
+    import errno
+    import os
+
+    real_write = os.write
+
+    def full(fd, data):  # the probe write of the --out check meets a full file system
+        if ".eicircuits-write-test-" in os.readlink(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    if not os.path.exists("/proc/self/fd"):
+        pytest.skip("needs /proc to name the probe file")
+    monkeypatch.setattr(os, "write", full)
+    code = main(["simulate", _tiny(tmp_path), "--t-end", "1", "--out", str(tmp_path / "o"),
+                 "--quiet"])
+    assert code == 2
+    err = capsys.readouterr().err
+    _one_line_error(err, "simulate")
+    assert "No space left on device" in err
+
+
+def test_outputs_are_not_overwritten_without_force(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture) -> None:
+    spec = _tiny(tmp_path)
+    out = tmp_path / "run"
+    argv = ["simulate", spec, "--t-end", "1", "--out", str(out), "--quiet"]
+    assert main(argv) == 0
+    before = (out / "simulate.json").read_bytes()
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "already holds simulate.nc, simulate.json" in err and "--force" in err
+    assert (out / "simulate.json").read_bytes() == before
+    assert main([*argv, "--force"]) == 0
+    # plot: the figure file
+    store = tmp_path / "s.zarr"
+    assert main(["sweep", spec, "--grid", "u=0,1", "--analysis", "certified", "--out",
+                 str(store), "--quiet"]) == 0
+    assert main(["plot", str(store)]) == 0
+    capsys.readouterr()
+    assert main(["plot", str(store)]) == 2
+    assert "exists" in capsys.readouterr().err
+    assert main(["plot", str(store), "--force"]) == 0
+
+
+def test_sweep_force_starts_afresh_but_never_deletes_other_folders(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    spec = _tiny(tmp_path)
+    store = tmp_path / "s.zarr"
+    assert main(["sweep", spec, "--grid", "u=0,1", "--analysis", "certified", "--out",
+                 str(store), "--quiet"]) == 0
+    other = ["sweep", spec, "--grid", "u=0,2,3", "--analysis", "certified", "--out",
+             str(store), "--quiet"]
+    assert main(other) == 2  # another sweep: refused
+    assert main([*other, "--force"]) == 0
+    from eicircuits.sweeps import open_sweep
+
+    assert open_sweep(store)["u"].values.tolist() == [0, 2, 3]
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("precious")
+    capsys.readouterr()
+    assert main(["sweep", spec, "--grid", "u=0,1", "--analysis", "certified", "--out",
+                 str(mine), "--force"]) == 2
+    assert "refusing to delete" in capsys.readouterr().err
+    assert (mine / "thesis.tex").read_text() == "precious"
+
+
+def test_json_writer_is_strict_and_atomic(tmp_path: Path, monkeypatch) -> None:
+    from eicircuits.cli._common import write_json
+    from eicircuits.errors import ValidationError
+
+    path = tmp_path / "r.json"
+    write_json(path, {"a": float("inf"), "b": float("nan"), "c": np.float64(-np.inf)})
+    text = path.read_text()
+    assert "Infinity" not in text and "NaN" not in text
+    assert json.loads(text) == {"a": "inf", "b": None, "c": "-inf"}
+    import os
+
+    def broken(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", broken)
+    with pytest.raises(ValidationError, match=r"cannot write .*No space left on device"):
+        write_json(path, {"a": 1})
+    assert json.loads(path.read_text())["a"] == "inf"  # the old file, whole
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]  # no temporary left behind

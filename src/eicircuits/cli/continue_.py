@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import add_spec_argument, out_dir, stage, write_json
+from ._common import add_force_argument, add_spec_argument, out_dir, stage, write_json
 
 __all__ = ["register"]
 
@@ -43,6 +43,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--out", default="eicircuits-continue", metavar="DIR",
                    help="output folder (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
+    add_force_argument(p)
     p.set_defaults(func=_run)
     return p
 
@@ -67,7 +68,8 @@ def _run(args: argparse.Namespace) -> int:
     name, span = parse_param(args.param)
     spec = read_spec(args.spec)
     target, d, label = family_from_spec(spec, name, _direction(args.direction), span=span)
-    folder = out_dir(args.out, "eicircuits-continue")
+    folder = out_dir(args.out, "eicircuits-continue",
+                     ("branches.nc", "continuation.json", "diagram.png"), args)
     with stage(f"continuing in {label} over [{span[0]:g}, {span[1]:g}]", quiet=args.quiet):
         res = continuation(target, direction=d, span=span, method=args.method,
                            parameter=label, max_points=args.max_points)

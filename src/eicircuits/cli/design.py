@@ -46,6 +46,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("spec", help="design file (TOML) with [design] and [[target]] tables")
     p.add_argument("--out", metavar="DIR", default="design-out", help="output folder")
     p.add_argument("--solver", default=None, help="cvxpy SDP solver (CLARABEL, CVXOPT, SCS)")
+    from ._common import add_force_argument
+
+    add_force_argument(p)
     p.set_defaults(func=_design)
     return p
 
@@ -124,8 +127,9 @@ def _design(args: argparse.Namespace) -> int:
     pairs, kw = _read(args.spec)
     if args.solver:
         kw["solver"] = args.solver
+    out = out_dir(args.out, "design-out", ("design.json", "network.toml", "certificate.json"),
+                  args)
     d = synthesize(pairs, **kw)
-    out = out_dir(args.out, "design-out")
     write_json(out / "design.json", d.to_dict())
     print(f"{'FEASIBLE' if d.feasible else 'NOT FEASIBLE'} ({d.status}): {d.message}")
     if d.network is not None:

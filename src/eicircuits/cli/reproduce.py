@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import out_dir
+from ._common import add_force_argument, out_dir
 
 __all__ = ["register"]
 
@@ -31,6 +31,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true",
                    help="coarser grids and fewer simulations (under a minute), same checks")
     p.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
+    add_force_argument(p)
     p.set_defaults(func=_run)
     return p
 
@@ -41,7 +42,7 @@ def _run(args: argparse.Namespace) -> int:
 
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise ValidationError(f"--out: {args.out!r} exists and is not a folder; give a folder")
-    folder = out_dir(args.out, "eicircuits-reproduce")
+    folder = out_dir(args.out, "eicircuits-reproduce", ("REPORT.md",), args)
     numbers = run(folder, quick=args.quick, verbose=not args.quiet)
     failed = 0
     for name, check in numbers["checks"].items():

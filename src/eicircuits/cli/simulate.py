@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ValidationError
-from ._common import add_spec_argument, out_dir, stage, write_json
+from ._common import add_force_argument, add_spec_argument, out_dir, stage, write_json
 
 __all__ = ["register"]
 
@@ -73,6 +73,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="seed of the noise (default: random)")
     p.add_argument("--out", default="eicircuits-out", help="output folder (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    add_force_argument(p)
     p.set_defaults(func=_run)
     return p
 
@@ -150,9 +151,9 @@ def _run(args: argparse.Namespace) -> int:
         kwargs["rng"] = args.seed
     elif args.noise_tau is not None or args.seed is not None or args.noise_kind != "rate":
         raise ValidationError("--noise-kind/--noise-tau/--seed: need --noise SIGMA")
+    folder = out_dir(args.out, "eicircuits-out", ("simulate.nc", "simulate.json"), args)
     with stage(f"simulating {label} to t = {t_end:g}", quiet=args.quiet):
         traj = simulate(net, _x0(args.x0, net.n), (0.0, t_end), **kwargs)
-    folder = out_dir(args.out, "eicircuits-out")
     nc_path = folder / "simulate.nc"
     traj.to_xarray().to_netcdf(nc_path)
     write_json(folder / "simulate.json", {

@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import ValidationError
 from ..network import Network
 from ..spec import CircuitSpec, read_spec
-from ._common import add_spec_argument
+from ._common import add_force_argument, add_spec_argument, check_out_file
 
 __all__ = ["register", "SpecBuilder"]
 
@@ -96,6 +96,9 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--on-error", choices=("raise", "record"), default="raise",
                    help="stop at the first failing point, or record it and go on")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    p.add_argument("--force", action="store_true",
+                   help="delete an existing sweep store at --out and start afresh (default: "
+                   "resume it when it is the same sweep, refuse when it is another)")
     p.set_defaults(func=_run_sweep)
 
     q = sub.add_parser(
@@ -109,6 +112,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
     q.add_argument("--x", default=None, help="parameter on the x axis")
     q.add_argument("--y", default=None, help="parameter on the y axis")
     q.add_argument("--out", default=None, help="figure file (default: STORE with .png)")
+    add_force_argument(q)
     q.set_defaults(func=_run_plot)
     return p
 
@@ -136,11 +140,30 @@ def _summary(ds: Any) -> str:
     return "\n".join(lines)
 
 
+def _prepare_store(out: str, *, force: bool) -> None:
+    """Before any computation: the store's folder is writable; with ``force`` an existing
+    sweep store there is deleted (anything else at that path is refused, never deleted)."""
+    import shutil
+
+    from .._validate import check_out_path
+    from ..sweeps._store import open_meta
+
+    path = Path(out)
+    check_out_path("--out", path, force=True)  # the parent folder can be created and written
+    if force and path.exists():
+        try:
+            open_meta(path, recreate_partial=True)
+        except ValidationError as exc:
+            raise ValidationError(f"--force: refusing to delete {out!r}: {exc}") from None
+        shutil.rmtree(path)
+
+
 def _run_sweep(args: argparse.Namespace) -> int:
     from ..sweeps import parse_grid, sweep
 
     spec = read_spec(args.spec)
     grid = parse_grid(args.grid)
+    _prepare_store(args.out, force=args.force)
     params = {k: v for k, v in spec.params.items() if k not in grid}
     base = CircuitSpec(spec.builder, {}, spec.source, spec.base_dir)
     ds = sweep(SpecBuilder(base, spec.input_files()), grid, list(args.analysis), params=params,
@@ -162,11 +185,16 @@ def _run_plot(args: argparse.Namespace) -> int:
 
     from ..sweeps import open_sweep, plot_sweep
 
-    ds = open_sweep(args.store)
-    fig, _, _ = plot_sweep(ds, args.var, x=args.x, y=args.y)
     out = Path(args.out) if args.out else Path(str(Path(args.store)).rstrip("/")).with_suffix(
         ".png")
-    fig.savefig(out, dpi=120)
+    check_out_file(out, args)  # before reading and drawing
+    ds = open_sweep(args.store)
+    fig, _, _ = plot_sweep(ds, args.var, x=args.x, y=args.y)
+    try:
+        fig.savefig(out, dpi=120)
+    except OSError as exc:
+        plt.close(fig)
+        raise ValidationError(f"--out: cannot write {str(out)!r}: {exc.strerror or exc}") from exc
     plt.close(fig)
     print(f"figure: {out}", file=sys.stdout)
     return 0
