@@ -22,6 +22,7 @@ from eicircuits.circuits import (
     paradoxical_response,
     sensitivity,
     wilson_cowan,
+    wilson_cowan_classify,
     wilson_cowan_equilibria,
     wilson_cowan_regime,
 )
@@ -85,11 +86,10 @@ def _starts(params, rng):
 
 def _check_regime(params, rng):
     regime = str(wilson_cowan_regime(**params))
+    if regime == "undecided":  # said so, with the reason in wilson_cowan_classify
+        return regime
     kinds, distinct = _observed(params, _starts(params, rng))
-    if regime == "isn-stable" and params.get("u_i", 0.0) < 0:
-        # a stable limit cycle through the I-silent region may coexist (see the test below)
-        assert "diverges" not in kinds and len(distinct) <= 1, (params, regime, kinds)
-    elif regime in ("lds-stable", "isn-stable"):
+    if regime in ("lds-stable", "isn-stable"):
         assert kinds == {"fixed"} and len(distinct) == 1, (params, regime, kinds, distinct)
     elif regime == "oscillatory":
         assert kinds == {"cycle"}, (params, regime, kinds)
@@ -246,14 +246,15 @@ def test_relu_oscillation_is_bounded_without_saturation():
         assert np.ptp(tail[1]) > 0.05  # not converging
 
 
-def test_isn_stable_with_inhibited_i_can_hide_a_limit_cycle():
-    """The closed form misses one thing: with u_I < 0 a stable cycle can surround the stable
-    focus (found by random search: ~1 % of isn-stable cases with u_I < 0, none of 150 with
-    u_I ≥ 0)."""
+def test_stable_focus_inside_a_stable_cycle_is_bistable():
+    """What the closed form misses (u_I < 0: a stable cycle can surround the stable focus, ~1 %
+    of random cases) is decided by simulation: two attractors, so "bistable", never
+    "isn-stable"."""
     params = dict(w_ee=1.7232321965994692, w_ei=2.491129105715549, w_ie=2.5380474992120594,
                   w_ii=1.2174992333299177, tau_i=2.673157838190899, u_e=0.4578849199928232,
                   u_i=-1.861746002157886)
-    assert str(wilson_cowan_regime(**params)) == "isn-stable"
+    assert str(wilson_cowan_regime(**params)) == "bistable"
+    assert str(wilson_cowan_regime(**params, cycles="undecided")) == "undecided"
     (eq,) = wilson_cowan_equilibria(**params)
     assert eq.kind == "stable focus"
     net = wilson_cowan(**params)
@@ -336,3 +337,145 @@ def test_regime_rejects_bad_input(kwargs, exc, match):
 def test_paradoxical_response_rejects_a_singular_circuit():
     with pytest.raises(ValidationError, match=r"det\(I − W\).*is 0"):
         paradoxical_response(2.0, 1.0, 2.0, 1.0)
+
+
+# ---------------------------------------------------------------- regressions: two attractors
+REPRO_A = dict(w_ee=4.053139129919089, w_ei=1.7433451880489554, w_ie=4.229222723936067,
+               w_ii=0.49865537411169836, tau_e=1.0, tau_i=0.5640758122041915,
+               u_e=-0.1508954343247908, u_i=-2.971212281202087)
+REPRO_B = dict(w_ee=2.51787318142769, w_ei=5.5512645971639545, w_ie=3.139603379515365,
+               w_ii=3.3879053652045505, tau_i=2.79833692258091, u_e=1.0844211472654166,
+               u_i=-0.8684944738243132)
+
+
+def _tail(params, x0, t1):
+    sol = _simulate(wilson_cowan(**params), np.asarray(x0, float), t1, rtol=1e-10)
+    assert sol.status == 0
+    return sol.sol(np.linspace(0.8 * t1, t1, 2000))
+
+
+def test_quiescent_state_beside_a_cycle_around_an_unstable_focus_is_bistable():
+    """Issue reproduction (a): the only stable equilibrium is quiescent; the active state is an
+    unstable focus inside a stable limit cycle (E in [0.88, 2.95])."""
+    r = wilson_cowan_classify(**REPRO_A)
+    assert r.regime == "bistable" and str(wilson_cowan_regime(**REPRO_A)) == "bistable"
+    kinds = {e.support: e.kind for e in r.equilibria}
+    assert kinds == {"": "stable node", "E": "saddle", "EI": "unstable focus"}
+    assert r.method == "closed form + simulation" and r.success
+    # Oracle: DOP853 from a start near the focus cycles; from rest it stays quiescent.
+    focus = next(e.x for e in r.equilibria if e.support == "EI")
+    cyc = _tail(REPRO_A, focus + np.array([0.01, 0.0]), 200.0)
+    assert cyc[0].min() == pytest.approx(0.8835, abs=2e-3)
+    assert cyc[0].max() == pytest.approx(2.9457, abs=2e-3)
+    assert r.cycle == pytest.approx((cyc[0].min(), cyc[0].max()), abs=2e-3)
+    rest = _tail(REPRO_A, [0.01, 0.0], 50.0)
+    assert np.max(np.abs(rest)) < 1e-8
+
+
+def test_stable_focus_inside_a_stable_cycle_reproduction_b():
+    r = wilson_cowan_classify(**REPRO_B)
+    assert r.regime == "bistable" and r.cycle is not None
+    ((eq),) = r.equilibria
+    assert eq.kind == "stable focus"
+    near = _tail(REPRO_B, eq.x + np.array([0.01, 0.003]), 700.0)
+    assert np.max(np.ptp(near, axis=1)) < 1e-6  # the focus attracts its neighbourhood
+    far = _tail(REPRO_B, [0.0, 0.0], 600.0)  # from rest: the cycle
+    assert np.ptp(far[0]) > 1.0
+    assert r.cycle == pytest.approx((far[0].min(), far[0].max()), abs=2e-3)
+    assert r.to_dict()["regime"] == "bistable"
+
+
+def test_quiescent_state_on_its_kink_is_unstable_but_attracts_an_open_set():
+    """u_E = 0 puts the quiescent state on E's kink: the E axis repels (w_EE > 1), yet every
+    state with 2 r_E < 3 r_I decays onto it. The old closed form called the circuit bistable
+    for the wrong reason (quiescent "stable"); the equilibria now say unstable, and the regime
+    comes from simulation."""
+    params = dict(**ISN, u_e=0.0, u_i=-1.0)
+    eqs = wilson_cowan_equilibria(**params)
+    assert [(e.support, e.stable) for e in eqs] == [("", False), ("EI", True)]
+    assert eqs[0].kind == "unstable (on a kink)"
+    r = wilson_cowan_classify(**params)
+    assert r.regime == "bistable" and "kink" in r.message
+    # Oracle: from (3, 3) E is off and I on until e^{−2t} = 1/11 (closed form), where
+    # (r_E, r_I) = (0.9045, 1.7136); then both decay at rate 1 with 2 r_E < 3 r_I: to rest.
+    # DOP853 needs a relative-only tolerance here: absolute errors near 0 would switch E on.
+    net = wilson_cowan(**params)
+    sol = solve_ivp(lambda t, x: net.rate_field(x), (0.0, 20.0), [3.0, 3.0], method="DOP853",
+                    rtol=1e-12, atol=1e-300)
+    r_e, r_i = sol.y[:, -1]
+    assert max(r_e, r_i) < 1e-7
+    t1 = np.log(11) / 2
+    assert r_e / r_i == pytest.approx(3 * np.exp(-t1) / (9 * np.exp(-t1) - 1.0), rel=1e-6)
+    np.testing.assert_allclose(_tail(params, [1e-4, 0.0], 60.0)[:, -1], [3 / 7, 1 / 7],
+                               atol=1e-9)
+    # Both one-sided linearisations stable: a stable kink equilibrium (LDS case).
+    (e,) = wilson_cowan_equilibria(0.5, 3.0, 3.0, 1.0, u_e=0.0, u_i=-1.0)
+    assert e.stable and "on a kink" in e.kind
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_inhibited_i_circuits_match_simulation(seed):
+    """u_I < 0, where the closed form alone was blind: the answer agrees with independent
+    DOP853 runs from the test's own starts (a cycle counts as an attractor)."""
+    rng = np.random.default_rng(100 + seed)
+    params = dict(w_ee=rng.uniform(1.2, 5), w_ei=rng.uniform(0.5, 6), w_ie=rng.uniform(0.5, 6),
+                  w_ii=rng.uniform(0, 4), tau_i=rng.uniform(0.3, 3), u_e=rng.uniform(-1, 2),
+                  u_i=rng.uniform(-3, -0.05))
+    regime = _check_regime(params, rng)
+    assert regime in REGIMES
+
+
+def test_classify_options_and_errors():
+    r = wilson_cowan_classify(**REPRO_A, cycles="undecided")
+    assert r.regime == "undecided" and not r.success and "cycles='simulate'" in r.message
+    with pytest.raises(ValidationError, match="cycles: expected"):
+        wilson_cowan_regime(**ISN, cycles="maybe")
+    r = wilson_cowan_classify(**ISN, u_e=1.0, u_i=0.5)
+    assert (r.regime, r.method) == ("isn-stable", "closed form")
+    grid = wilson_cowan_regime(REPRO_B["w_ee"], REPRO_B["w_ei"], REPRO_B["w_ie"],
+                               REPRO_B["w_ii"], tau_i=REPRO_B["tau_i"], u_e=REPRO_B["u_e"],
+                               u_i=np.array([REPRO_B["u_i"], 0.5]))
+    assert grid.tolist()[0] == "bistable"
+
+
+# ---------------------------------------------------------------- classic sigmoid, refractory
+def test_classic_sigmoid_option():
+    a, theta = 1.3, 4.0
+    net = wilson_cowan(12.0, 4.0, 13.0, 11.0, u_e=1.25, sigmoid=(a, theta))
+    z = np.linspace(-5, 15, 81)
+    np.testing.assert_allclose(net.activation(z), 1 / (1 + np.exp(-a * (z - theta))),
+                               rtol=1e-14)
+    assert net.activation.max_slope == pytest.approx(a / 4)
+    with pytest.raises(ValidationError, match=r"slope a/4 must be ≤ 1.*unit_slope"):
+        wilson_cowan(1, 1, 1, 1, sigmoid=(5.0, 1.0))
+    with pytest.raises(ValidationError, match="not both"):
+        wilson_cowan(1, 1, 1, 1, sigmoid=(1.0, 1.0), activation=Tanh())
+    with pytest.raises(ValidationError, match=r"sigmoid gain a: must be > 0"):
+        wilson_cowan(1, 1, 1, 1, sigmoid=(0.0, 1.0))
+
+
+def test_refractory_form_is_refused_with_its_equivalence():
+    with pytest.raises(ValidationError, match=r"refractory: .*not of the form.*S/\(1 \+ S\)"):
+        wilson_cowan(12.0, 4.0, 13.0, 11.0, refractory=True)
+    # The stated facts, checked: equilibria of τṙ = −r + (1 − r)S(Wr + u) are those of the
+    # activation S/(1 + S), and the true Jacobian there is diag(1 + S) times the framework's.
+    a, theta = 1.3, 4.0
+    W = np.array([[12.0, -4.0], [13.0, -11.0]])
+    u = np.array([1.25, 0.0])
+
+    def S(z):
+        return 1 / (1 + np.exp(-a * (z - theta)))
+
+    def f(t, r):
+        return -r + (1 - r) * S(W @ r + u)
+
+    sol = solve_ivp(f, (0, 400), [0.1, 0.05], method="DOP853", rtol=1e-12, atol=1e-14)
+    r = sol.y[:, -1]
+    assert np.max(np.abs(f(0, r))) < 1e-12
+    z = W @ r + u
+    np.testing.assert_allclose(r, S(z) / (1 + S(z)), atol=1e-12)
+    h = 1e-7
+    J = np.column_stack([(f(0, r + h * e) - f(0, r - h * e)) / (2 * h) for e in np.eye(2)])
+    dpsi = a * S(z) * (1 - S(z)) / (1 + S(z)) ** 2  # (S/(1+S))' = S'/(1+S)²
+    J_fw = dpsi[:, None] * W - np.eye(2)
+    np.testing.assert_allclose(J, (1 + S(z))[:, None] * J_fw, rtol=1e-6, atol=1e-8)
