@@ -11,6 +11,7 @@ ssn                 -- the two-population stabilised supralinear network (Rubin 
 Analyses
 --------
 wilson_cowan_regime, wilson_cowan_equilibria, paradoxical_response, hopf_ratio
+wilson_cowan_classify -- one circuit's regime with its evidence (simulation where needed)
 ssn_isn_transition  -- the input where an SSN becomes inhibition-stabilised (THEORY §9)
 shared_inhibition_equilibrium, motif_r, local_differential_gain
 winner_depth, layered_winner_depth, layer_contrasts, layer_groups
@@ -56,9 +57,11 @@ from .ssn import RVM2015, ISNTransition, ssn, ssn_isn_transition
 from .wilson_cowan import (
     REGIMES,
     WCEquilibrium,
+    WCRegime,
     hopf_ratio,
     paradoxical_response,
     wilson_cowan,
+    wilson_cowan_classify,
     wilson_cowan_equilibria,
     wilson_cowan_regime,
 )
@@ -73,6 +76,8 @@ __all__ = [
     "cortical_column",
     "random_ei",
     "wilson_cowan_regime",
+    "wilson_cowan_classify",
+    "WCRegime",
     "wilson_cowan_equilibria",
     "paradoxical_response",
     "hopf_ratio",
