@@ -300,13 +300,16 @@ def test_runaway_excitation_is_reported_as_diverged(method, backend):
 
 
 def test_non_finite_activation_output_is_reported():
+    armed = []  # the network checks an activation on samples: break it only afterwards
+
     @dataclasses.dataclass(frozen=True)
     class Broken(ReLU):
         def __call__(self, z):
             z = np.asarray(z, float)
-            return np.where(z > 3.0, np.nan, np.maximum(z, 0.0))
+            return np.where((z > 3.0) & bool(armed), np.nan, np.maximum(z, 0.0))
 
     net = Network(W=[[0.5]], u=[2.0], activation=Broken())
+    armed.append(True)
     for kw in ({}, {"dt": 0.05}):
         tr = simulate(net, [0.0], (0.0, 20.0), **kw)
         assert tr.status == "diverged"
@@ -629,14 +632,16 @@ def test_cli_simulate_writes_netcdf(tmp_path, capsys):
     da.close()
     # a diverging circuit: partial trajectory written, exit status 1
     spec.write_text('[network]\nW = [[2.0]]\n', encoding="utf-8")
-    assert _cli([str(spec), "--t-end", "60", "--x0", "1", "--out", str(out), "--quiet"]) == 1
+    # (a fresh folder for every run: a folder holding results is not overwritten silently)
+    assert _cli([str(spec), "--t-end", "60", "--x0", "1", "--out", str(out) + "2",
+                 "--quiet"]) == 1
     assert "diverged" in capsys.readouterr().err
     with pytest.raises(ValidationError, match="--x0: expected 1 or 1 values"):
-        _cli([str(spec), "--x0", "1", "2", "--out", str(out), "--quiet"])
+        _cli([str(spec), "--x0", "1", "2", "--out", str(out) + "3", "--quiet"])
     with pytest.raises(ValidationError, match="method: unknown method 'nope'"):
-        _cli([str(spec), "--method", "nope", "--out", str(out), "--quiet"])
+        _cli([str(spec), "--method", "nope", "--out", str(out) + "4", "--quiet"])
     with pytest.raises(ValidationError, match="--resume: needs --checkpoint"):
-        _cli([str(spec), "--resume", "--out", str(out), "--quiet"])
+        _cli([str(spec), "--resume", "--out", str(out) + "5", "--quiet"])
 
 
 def test_cli_simulate_checkpoint_and_resume(tmp_path, capsys):
@@ -644,11 +649,11 @@ def test_cli_simulate_checkpoint_and_resume(tmp_path, capsys):
     spec.write_text('[network]\nW = [[0.5, -1.0], [1.0, -0.5]]\nu = [1.0, 0.5]\n',
                     encoding="utf-8")
     ck = tmp_path / "ck.npz"
-    common = [str(spec), "--t-end", "10", "--dt", "0.01", "--out", str(tmp_path / "o"),
-              "--quiet", "--backend", "numpy", "--checkpoint", str(ck)]
-    assert _cli([*common, "--max-steps", "300"]) == 1
+    common = [str(spec), "--t-end", "10", "--dt", "0.01", "--quiet", "--backend", "numpy",
+              "--checkpoint", str(ck)]
+    assert _cli([*common, "--max-steps", "300", "--out", str(tmp_path / "o1")]) == 1
     assert "max_steps" in capsys.readouterr().err and ck.exists()
-    assert _cli([*common, "--resume"]) == 0
+    assert _cli([*common, "--resume", "--out", str(tmp_path / "o2")]) == 0
     assert "1000 steps" in capsys.readouterr().out
 
 
@@ -668,5 +673,5 @@ def test_cli_main_dispatches_simulate_and_reports_bad_input(tmp_path, capsys):
     spec.write_text('[network]\nW = [[0.5]]\nu = [1.0]\n', encoding="utf-8")
     out = str(tmp_path / "o")
     assert main(["simulate", str(spec), "--t-end", "5", "--quiet", "--out", out]) == 0
-    assert main(["simulate", str(spec), "--dt", "-1", "--quiet", "--out", out]) == 2
+    assert main(["simulate", str(spec), "--dt", "-1", "--quiet", "--out", out + "2"]) == 2
     assert "simulate: error: dt: must be a finite number > 0" in capsys.readouterr().err

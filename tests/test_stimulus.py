@@ -311,11 +311,12 @@ def test_spec_stimulus_table_reaches_the_cli_and_the_output_files(tmp_path, caps
     except ValueError as exc:  # pragma: no cover - no NetCDF engine installed
         pytest.skip(str(exc))
     flag = json.dumps({"kind": "pulse", "t_on": 1.0, "t_off": 2.0, "amplitude": [1.0, 0.0]})
+    out2 = tmp_path / "out2"
     assert main(["simulate", str(spec), "--t-end", "3", "--dt", "0.01", "--stimulus", flag,
-                 "--out", str(out), "--quiet"]) == 0
-    assert json.loads((out / "simulate.json").read_text())["stimulus"]["kind"] == "pulse"
+                 "--out", str(out2), "--quiet"]) == 0
+    assert json.loads((out2 / "simulate.json").read_text())["stimulus"]["kind"] == "pulse"
     capsys.readouterr()
-    assert main(["simulate", str(spec), "--stimulus", "{bad", "--out", str(out),
+    assert main(["simulate", str(spec), "--stimulus", "{bad", "--out", str(tmp_path / "o3"),
                  "--quiet"]) == 2
     assert "--stimulus: cannot parse" in capsys.readouterr().err
 

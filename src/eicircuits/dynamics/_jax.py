@@ -28,7 +28,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..activations import Activation, ClippedReLU, Linear, Logistic, ReLU, Scaled, Softplus, Tanh
+from ..activations import (
+    Activation,
+    ClippedReLU,
+    Linear,
+    Logistic,
+    PowerLaw,
+    ReLU,
+    Scaled,
+    Softplus,
+    Tanh,
+)
 from ..errors import ValidationError
 from ..network import Network
 from ._fixed_step import FIXED_METHODS
@@ -67,6 +77,11 @@ def _softplus(act: Activation, jnp: Any) -> Callable[[Any], Any]:
     return lambda z: jnp.logaddexp(0.0, z)
 
 
+def _power_law(act: Activation, jnp: Any) -> Callable[[Any], Any]:
+    k, n = float(act.k), float(act.n)  # type: ignore[attr-defined]
+    return lambda z: k * jnp.maximum(z, 0.0) ** n
+
+
 def _scaled(act: Activation, jnp: Any) -> Callable[[Any], Any]:
     base = jax_activation(act.base, jnp)  # type: ignore[attr-defined]
     s = float(act.s)  # type: ignore[attr-defined]
@@ -82,6 +97,7 @@ JAX_ACTIVATIONS: dict[type, Callable[[Activation, Any], Callable[[Any], Any]]] =
     Tanh: _tanh,
     Logistic: _logistic,
     Softplus: _softplus,
+    PowerLaw: _power_law,
     Scaled: _scaled,
 }
 

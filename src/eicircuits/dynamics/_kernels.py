@@ -20,7 +20,17 @@ from typing import Any
 
 import numpy as np
 
-from ..activations import Activation, ClippedReLU, Linear, Logistic, ReLU, Softplus, Tanh
+from ..activations import (
+    Activation,
+    ClippedReLU,
+    Linear,
+    Logistic,
+    PowerLaw,
+    ReLU,
+    Scaled,
+    Softplus,
+    Tanh,
+)
 
 __all__ = ["ACTIVATION_CODES", "activation_codes", "available", "get_kernel"]
 
@@ -32,6 +42,7 @@ ACTIVATION_CODES: dict[type, int] = {
     Tanh: 3,
     Logistic: 4,
     Softplus: 5,
+    PowerLaw: 6,
 }
 
 #: Scheme codes of the kernel.
@@ -48,18 +59,38 @@ def available() -> bool:
     return True
 
 
+def _code(a: Activation) -> tuple[int, tuple[float, float, float, float]] | None:
+    """``(code, (p0, p1, s, θ))``: the kernel computes ``φ_code((z − θ)/s; p0, p1)``."""
+    s, th = 1.0, 0.0
+    while isinstance(a, Scaled):  # gain and threshold: ψ(z) = φ((z − θ)/s)
+        th, s = th + s * float(a.threshold), s * float(a.s)
+        a = a.base
+    code = ACTIVATION_CODES.get(type(a))
+    if code is None:
+        return None
+    p0 = float(a.r_max) if isinstance(a, ClippedReLU) else (  # type: ignore[attr-defined]
+        float(a.k) if isinstance(a, PowerLaw) else 0.0)
+    p1 = float(a.n) if isinstance(a, PowerLaw) else 0.0
+    return code, (p0, p1, s, th)
+
+
 def activation_codes(acts: tuple[Activation, ...]) -> tuple[np.ndarray, np.ndarray] | None:
-    """Per-neuron ``(code, parameter)`` arrays, or ``None`` if some activation is not built in."""
+    """Per-neuron ``(code, parameters)`` arrays, or ``None`` if some activation is not built in.
+
+    ``parameters`` has shape (n, 4): ``(p0, p1, s, θ)`` with ``p0`` the clip ``r_max`` or the
+    power law's ``k``, ``p1`` its exponent, and ``s``, ``θ`` the input scale and threshold of a
+    :class:`~eicircuits.activations.Scaled` (gain and threshold; 1 and 0 otherwise).
+    """
     codes = np.empty(len(acts), dtype=np.int64)
-    params = np.zeros(len(acts), dtype=float)
-    cache: dict[Activation, tuple[int, float]] = {}
+    params = np.zeros((len(acts), 4), dtype=float)
+    cache: dict[Activation, tuple[int, tuple[float, float, float, float]] | None] = {}
     for i, a in enumerate(acts):
         if a not in cache:
-            code = ACTIVATION_CODES.get(type(a))
-            if code is None:
-                return None
-            cache[a] = (code, float(a.r_max) if isinstance(a, ClippedReLU) else 0.0)
-        codes[i], params[i] = cache[a]
+            cache[a] = _code(a)
+        entry = cache[a]
+        if entry is None:
+            return None
+        codes[i], params[i] = entry[0], entry[1]
     return codes, params
 
 

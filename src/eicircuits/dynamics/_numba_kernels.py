@@ -28,18 +28,23 @@ def phi_inplace(z, codes, params):
     """Overwrite ``z`` with ``Φ(z)`` (activation codes of :data:`._kernels.ACTIVATION_CODES`)."""
     for i in range(z.shape[0]):
         c = codes[i]
-        v = z[i]
+        s = params[i, 2]
+        v = z[i] if s == 1.0 and params[i, 3] == 0.0 else (z[i] - params[i, 3]) / s
         if c == 0:
             z[i] = v if v > 0.0 else 0.0
         elif c == 1:
-            r = params[i]
+            r = params[i, 0]
             z[i] = 0.0 if v < 0.0 else (r if v > r else v)
+        elif c == 2:
+            z[i] = v
         elif c == 3:
             z[i] = np.tanh(v)
         elif c == 4:
             z[i] = 1.0 / (1.0 + np.exp(-4.0 * v))
         elif c == 5:
             z[i] = (v if v > 0.0 else 0.0) + np.log1p(np.exp(-abs(v)))
+        elif c == 6:
+            z[i] = params[i, 0] * (v if v > 0.0 else 0.0) ** params[i, 1]
 
 
 @jit
