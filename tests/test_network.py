@@ -264,3 +264,19 @@ def test_network_has_no_game_method() -> None:
 
     assert not hasattr(Network, "game")
     assert eicircuits.game(Network(W=[[0.0]])).n == 1
+
+
+def test_sparse_matrix_declaring_a_huge_shape_is_refused_before_allocating() -> None:
+    import tracemalloc
+
+    W = sp.coo_array(([1.0], ([0], [0])), shape=(3_000_000_000, 3_000_000_000))
+    tracemalloc.start()
+    try:
+        with pytest.raises(SizeLimitError, match=r"W: .*3000000000 neurons.*MAX_NEURONS"):
+            Network(W=W)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50e6  # today: a 22 GiB index array
+    with pytest.raises(ValidationError, match=r"W: must be square"):
+        Network(W=sp.coo_array(([1.0], ([0], [0])), shape=(2, 3)))

@@ -19,6 +19,7 @@ __all__ = [
     "SINGLE_THREAD_MAX",
     "ENUMERATION_LIMIT",
     "MAX_FILE_ENTRIES",
+    "MAX_NEURONS",
     "KINK_LIMIT",
     "DESIGN_SDP_LIMIT",
 ]
@@ -65,3 +66,7 @@ MAX_FILE_ENTRIES = 100_000_000
 #: Largest n for the design semidefinite program of ``eicircuits.design.synthesize`` / ``fit``;
 #: above it ``synthesize_first_order`` (projected gradient with eigenvalue clipping) is used.
 DESIGN_SDP_LIMIT = 300
+
+#: Most neurons a ``Network`` may have: checked from a sparse ``W``'s declared shape before any
+#: per-neuron array (index pointers, ``tau``, ``u``: 800 MB each at this size) is allocated.
+MAX_NEURONS = 100_000_000

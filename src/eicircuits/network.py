@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
+from ._limits import MAX_NEURONS
 from ._validate import check_real, check_sparse_structure, check_vector
 from ._validate import describe as _describe
 from .activations import Activation, ReLU, activation_from_spec
@@ -49,6 +50,14 @@ def _as_weights(W: Any) -> FloatArray | sp.csr_array:
         if W.ndim != 2:
             raise ValidationError(f"W: must be 2-D, got {_describe(W)}")
         check_sparse_structure("W", W)  # before any compiled kernel reads the index arrays
+        rows, cols = (int(k) for k in W.shape)
+        if rows != cols:
+            raise ValidationError(f"W: must be square (n × n), got shape {(rows, cols)}")
+        if rows > MAX_NEURONS:
+            raise SizeLimitError(
+                f"W: a sparse matrix of {rows} neurons, above the limit of {MAX_NEURONS} "
+                "(eicircuits._limits.MAX_NEURONS); refused before allocating"
+            )
         Ws = sp.csr_array(W, dtype=float, copy=True)
         Ws.sum_duplicates()
         Ws.eliminate_zeros()
