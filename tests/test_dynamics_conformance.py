@@ -99,3 +99,20 @@ def test_reference_converges_to_the_exact_linear_solution(method, order):
                                    backend="numpy").final - exact(X0[1])))
             for dt in (0.1, 0.05)]
     assert abs(np.log2(errs[0] / errs[1]) - order) < 0.25
+
+
+def test_simulate_takes_a_batch_as_the_leading_axis_of_x0():
+    from eicircuits import ValidationError
+
+    net = _net(ACTIVATIONS["mixed"])
+    res = simulate(net, X0, SPAN, method="rk4", **KW)
+    alias = simulate_batch(net, X0, SPAN, method="rk4", backend="numpy", **KW)
+    assert type(res).__name__ == "BatchTrajectory" and np.array_equal(res.x, alias.x)
+    auto = simulate(net, X0, SPAN, **KW)
+    assert auto.method == "exp-euler"
+    with pytest.raises(ValidationError, match="dt: a batch of initial states"):
+        simulate(net, X0, SPAN)
+    with pytest.raises(ValidationError, match="until_steady: not available for a batch"):
+        simulate(net, X0, SPAN, until_steady=1e-6, **KW)
+    with pytest.raises(ValidationError, match="method: a batch runs a fixed-step method"):
+        simulate(net, X0, SPAN, method="RK45", **KW)

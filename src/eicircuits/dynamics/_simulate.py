@@ -145,6 +145,31 @@ def check_extended(name: str, kind: str, net: Network, noise: Any, form: str) ->
         )
 
 
+def _as_batch(net: Network, x0: Any, t_span: Any, *, method: str, dt: Any, noise: Any,
+              backend: str, others: dict[str, bool], **kw: Any) -> Any:
+    """``simulate`` with ``x0`` of shape (B, n): the batch path (:func:`simulate_batch`)."""
+    from ._batch import simulate_batch
+
+    if dt is None:
+        raise ValidationError(
+            "dt: a batch of initial states (x0 of shape (B, n)) runs with a fixed step; give dt"
+        )
+    bad = [k for k, given in others.items() if given]
+    if bad:
+        raise ValidationError(
+            f"{bad[0]}: not available for a batch (x0 of shape (B, n)); simulate members one "
+            "at a time for it"
+        )
+    dt_v = _positive("dt", dt)
+    name = _resolve_method(method, dt_v, noise)
+    if METHODS[name] != "fixed":
+        raise ValidationError(f"method: a batch runs a fixed-step method, got {name!r}")
+    if backend == "numba":
+        raise ValidationError("backend: a batch runs on 'numpy' or 'jax' ('auto' picks)")
+    return simulate_batch(net, x0, t_span, dt=dt_v, method=name, noise=noise,
+                          backend=backend, **kw)
+
+
 def simulate(
     net: Network,
     x0: ArrayLike,
@@ -177,8 +202,10 @@ def simulate(
     ----------
     net : Network
         The network (its ``W``, ``tau``, activations; its ``u`` unless ``u`` is given).
-    x0 : array_like, shape (n,)
-        Initial state (rates; voltages ``v0`` in the voltage form). Finite.
+    x0 : array_like, shape (n,) or (B, n)
+        Initial state (rates; voltages ``v0`` in the voltage form). Finite. A 2-D ``x0`` is a
+        batch of ``B`` runs: the call is :func:`~eicircuits.simulate_batch` (fixed step,
+        ``backend`` ``"auto"``/``"numpy"``/``"jax"``) and returns a ``BatchTrajectory``.
     t_span : (t0, t1)
         Time interval, ``t1 > t0``, in the unit of ``net.tau``.
     u : array_like, Stimulus, callable or None
@@ -231,7 +258,7 @@ def simulate(
         Fixed-step only: continue from a checkpoint written by a run with the same arguments
         (``True``: from ``checkpoint`` if that file exists, else start afresh). The result is
         the same as that of an uninterrupted run.
-    backend : {"auto", "numpy", "numba"}
+    backend : {"auto", "numpy", "numba"} (``"jax"`` for a batch)
         Fixed-step only: the compiled kernel (numba, optional dependency; constant input and
         built-in activations) or the NumPy loop. ``"auto"`` prefers numba when it applies.
     threads : "auto", int or None
@@ -285,6 +312,16 @@ def simulate(
         raise ValidationError(f"net: expected an eicircuits.Network, got {type(net).__name__}")
     if not isinstance(form, str) or form not in FORMS:
         raise ValidationError(f"form: expected 'rate' or 'voltage', got {form!r}")
+    if np.ndim(x0) == 2:  # a batch: the leading axis of x0
+        return _as_batch(
+            net, x0, t_span, u=u, method=method, dt=dt, form=form, save_every=save_every,
+            bound=bound, backend=backend, threads=threads, noise=noise, rng=rng,
+            history=history, others={
+                "t_eval": t_eval is not None, "until_steady": until_steady is not None,
+                "checkpoint": checkpoint is not None, "resume": resume not in (None, False),
+                "max_steps": max_steps != DEFAULT_MAX_STEPS,
+            },
+        )
     try:
         x0a = np.array(x0, dtype=float)
     except (TypeError, ValueError) as exc:
