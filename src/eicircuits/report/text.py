@@ -7,13 +7,11 @@ plain reading.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
 
 from .._report import Section
-from .._result import jsonable
 
 __all__ = [
     "network_text",
@@ -220,6 +218,34 @@ def render_text(a: Any) -> str:
     return body
 
 
+def _summary_rows(a: Any) -> list[tuple[str, str]]:
+    eq = a.equilibrium
+    rows = [("neurons", f"{a.summary.n} ({a.summary.n_e} E, {a.summary.n_i} I)"),
+            ("equilibrium", f"{'converged' if eq.converged else 'NOT converged'} ({eq.method}), "
+                            f"residual {eq.residual:.2g}"),
+            ("active neurons", str(int(np.asarray(eq.active).size))),
+            ("local stability", {True: "stable", False: "unstable", None: "undecided"}[
+                getattr(eq, "stable", None)])]
+    if a.certificate is not None:
+        cert, ver = a.certificate, a.verification
+        verdict = f"{cert.kind}, " + ("certified" if cert.certified else "not certified")
+        if ver is not None:
+            verdict += "; verified" if ver.valid else "; verification FAILED"
+        rows.append(("stability certificate", verdict))
+    if a.game is not None and a.game.evaluated:
+        rows.append(("Nash equilibrium", "yes" if a.game.is_nash else "no"))
+    if a.contrast is not None and a.contrast.evaluated:
+        if a.contrast.contrast_gain is not None:
+            rows.append(("contrast gain", f"{a.contrast.contrast_gain:.4g}"))
+        rows.append(("single winner", a.contrast.winner or "none"))
+    if a.trajectory is not None:
+        rows.append(("run from rest", f"{a.trajectory.status}, "
+                     f"{a.trajectory.distance_to_equilibrium:.2g} from the equilibrium"))
+    total = sum(v for v in a.stats.values() if isinstance(v, float))
+    rows.append(("time", f"{total:.2f} s"))
+    return rows
+
+
 def render_markdown(a: Any, *, figure: str | None = None) -> str:
     """The analysis as Markdown: sections as headings, text as code blocks, the figure linked."""
     lines = [f"# Analysis of {a.summary.source}", ""]
@@ -227,10 +253,11 @@ def render_markdown(a: Any, *, figure: str | None = None) -> str:
         lines += [f"**Warning:** {a.message}", ""]
     if figure:
         lines += [f"![what the circuit does]({figure})", ""]
+    lines += ["| quantity | value |", "|---|---|"]
+    lines += [f"| {name} | {value} |" for name, value in _summary_rows(a)]
+    lines += ["", "Every number is in `report.json`. The network (W, u, τ, cell types, "
+              "activation), the equilibrium, the certificate and the run from rest are in "
+              "`analyze.nc`; `eicircuits.report.read_network` rebuilds the network from it.", ""]
     for s in sections(a):
         lines += [f"## {s.title}", "", "```text", s.text.rstrip(), "```", ""]
-    lines += ["## Numbers", "", "Every number is in `report.json`; the network, the "
-              "equilibrium, the certificate and the trajectory are in `analyze.nc`.", "",
-              "```json", json.dumps(jsonable(a.summary.to_dict()), indent=1,
-                                    ensure_ascii=False), "```", ""]
     return "\n".join(lines)
