@@ -15,9 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from ._common import add_spec_argument, load_network, out_dir, stage, write_json
+from ._common import add_force_argument, add_spec_argument, load_network, out_dir, stage, write_json
 
 __all__ = ["register"]
+
+#: Files ``--out`` may receive.
+OUTPUT_FILES = ("game.json", "energies.png", "potential.png", "regret.png")
 
 #: Largest network whose regret along a simulated trajectory is drawn (``regret.png``).
 REGRET_MAX_N = 500
@@ -37,6 +40,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--tol", type=float, default=1e-9,
                    help="regret tolerance per neuron for the Nash verdict (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
+    add_force_argument(p)
     p.set_defaults(func=_run)
     return p
 
@@ -82,6 +86,8 @@ def _run(args: argparse.Namespace) -> int:
     from ..report import game_text
 
     net, label = load_network(args)
+    # checked before any computation: writable, and no earlier output overwritten silently
+    folder = out_dir(args.out, "game", OUTPUT_FILES, args) if args.out else None
     with stage("equilibrium", quiet=args.quiet):
         eq = equilibrium(net)
     with stage("game", quiet=args.quiet):
@@ -91,8 +97,7 @@ def _run(args: argparse.Namespace) -> int:
         head += f"\nWARNING: the equilibrium solver did not converge: {eq.message}"
     print(head)
     print(f"The game\n--------\n{game_text(summary, n=net.n)}\n")
-    if args.out:
-        folder = out_dir(args.out, "game")
+    if folder is not None:
         data = {"source": label, "equilibrium": {"x": np.asarray(eq.x).tolist(),
                                                  "residual": float(eq.residual),
                                                  "converged": bool(eq.converged),
