@@ -22,6 +22,9 @@ simulate           -- trajectories (adaptive SciPy solvers or a fast fixed-step 
 Trajectory         -- result object (t, x, status, message, to_xarray)
 simulate_batch     -- many runs of one network at once (NumPy, or JAX with ``[jax]``)
 BatchTrajectory    -- result object of a batch (per-member status, to_xarray)
+stimulus           -- input protocols: step, pulse, ramp, sine, from_array (``u=`` of simulate)
+Noise              -- white or Ornstein–Uhlenbeck noise on the rates or the input (``noise=``)
+stationary_covariance -- linear-noise covariance at a stable equilibrium (Lyapunov equation)
 
 The game
 --------
