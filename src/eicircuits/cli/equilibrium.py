@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ._common import add_spec_argument, load_network, write_json
+from ._common import add_force_argument, add_spec_argument, check_out_file, load_network, write_json
 
 __all__ = ["register"]
 
@@ -25,7 +24,9 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true",
                    help="every equilibrium by support enumeration (small networks), "
                    "with local stability")
-    p.add_argument("--out", default=None, help="write the result(s) as JSON to this file")
+    p.add_argument("--out", default=None,
+                   help="write the result(s) as JSON to this file (every rate)")
+    add_force_argument(p)
     p.set_defaults(func=_run)
     return p
 
@@ -80,6 +81,7 @@ def _run(args: argparse.Namespace) -> int:
     from ..fixed_points import equilibria, equilibrium
 
     net, label = load_network(args)
+    out = check_out_file(args.out, args) if args.out else None  # before any computation
     if args.all:
         found = equilibria(net)
         print(f"{label}: {len(found)} equilibri{'um' if len(found) == 1 else 'a'}")
@@ -94,8 +96,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{label}: " + _describe(net, eq))
         data = _record(eq)
         status = 0 if eq.converged else 1
-    if args.out:
-        write_json(Path(args.out), data)
+    if out is not None:
+        write_json(out, data)
         print(f"wrote {args.out} (every rate)")
     elif net.n > 4:
         print("(pass --out FILE for every rate)")
