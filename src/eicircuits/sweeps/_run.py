@@ -499,9 +499,13 @@ def sweep(builder: Callable[..., Network], grid: Mapping[str, Any] | Iterable[st
         numbers whatever ``chunks``, ``scheduler`` and ``num_workers``. ``None``: fresh entropy,
         recorded in ``attrs["entropy"]`` (and reused when resuming a store).
     store : path, optional
-        A Zarr (format 3) directory. Finished chunks are written as they complete; rerunning
-        the same sweep resumes, skipping finished chunks; a store written for a different sweep
-        is refused.
+        A Zarr (format 3) directory. Finished chunks are written as they complete, each with a
+        checksum; rerunning the same sweep resumes, skipping finished chunks that pass their
+        checksum and recomputing (with a warning naming them) those that do not. A store
+        written for a different sweep is refused: other grid, chunking, seeds, parameters,
+        builder, analysis code (fingerprinted, so changed code under the same name counts) or
+        input files (``builder.sweep_inputs``). A lock file ``<store>.lock`` keeps two sweeps
+        from writing one store at once.
     chunks : dict, optional
         Points per chunk along each dimension (missing names get a default: about 64 chunks
         of 32 to 1000 points; up to 10⁵ when every analysis has a vectorised path). A chunk is
@@ -509,7 +513,8 @@ def sweep(builder: Callable[..., Network], grid: Mapping[str, Any] | Iterable[st
     scheduler : str or distributed.Client, optional
         ``"threads"`` (default), ``"processes"``, ``"sync"``, a ``dask.distributed`` scheduler
         address (``"tcp://host:8786"``) or a ``distributed.Client``. Workers of a cluster must
-        see ``store`` (a shared file system).
+        see ``store`` (a shared file system). Process workers are stopped when the sweep is
+        interrupted, and exit by themselves within a second when its process is killed.
     num_workers : int, optional
         Workers of the local threaded/process scheduler.
     on_error : {"raise", "record"}
@@ -523,9 +528,10 @@ def sweep(builder: Callable[..., Network], grid: Mapping[str, Any] | Iterable[st
     -------
     xarray.Dataset
         One variable per analysis over the grid dimensions (``seed`` last); strings as
-        fixed-width unicode. ``attrs`` (strings): ``builder``, ``analyses``, ``chunks``,
-        ``entropy`` and ``spawn_key`` of the root seed (pass ``rng=int(entropy)`` to
-        reproduce a sweep run with ``rng=None``), ``on_error``; ``complete`` (1 or 0).
+        fixed-width unicode; an analysis with a ``note`` attribute (say, why values can be NaN)
+        gives its variable that attribute. ``attrs`` (strings): ``builder``, ``analyses``,
+        ``chunks``, ``entropy`` and ``spawn_key`` of the root seed (pass ``rng=int(entropy)``
+        to reproduce a sweep run with ``rng=None``), ``on_error``; ``complete`` (1 or 0).
 
     Notes
     -----

@@ -462,6 +462,11 @@ def open_sweep(path: str | os.PathLike[str], *, load: bool = True) -> Any:
     meta = open_meta(path)
     if meta is None:
         raise ValidationError(f"store: {str(path)!r} does not exist")
+    if meta.get("format") != FORMAT:
+        raise ValidationError(
+            f"store {str(path)!r} has format {meta.get('format')}, this eicircuits reads "
+            f"format {FORMAT} (with per-chunk checksums); rerun the sweep into a new store"
+        )
     root = zarr.open_group(str(path), mode="r")
     for d, sha in (meta.get("coords_sha256") or {}).items():
         try:
