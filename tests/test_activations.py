@@ -355,3 +355,18 @@ def test_honest_user_activation_is_accepted_once_and_cached() -> None:
     assert (Soft, act) in mod._CHECKED
     assert (ReLU, ReLU()) not in mod._CHECKED  # built-ins are trusted, never sampled
     Network([[0.0]], activation=act)  # second network: no new check (cache hit)
+
+
+def test_spec_files_take_gain_and_threshold() -> None:
+    import tomllib
+
+    from eicircuits.spec import spec_from_dict
+
+    text = ('[network]\nW = [[0.5, -1.0], [1.0, -0.5]]\n'
+            'activation = { name = "logistic", gain = 0.25, threshold = 1 }\n')
+    net = spec_from_dict(tomllib.loads(text)).network()
+    assert net.activation == Logistic(gain=0.25, threshold=1.0)
+    text = ('[builder]\nname = "wilson_cowan"\nw_ee = 12.0\nw_ei = 4.0\nw_ie = 13.0\n'
+            'w_ii = 11.0\nsigmoid = [1.3, 4.0]\n')
+    net = spec_from_dict(tomllib.loads(text)).network()
+    assert net.activation.to_spec() == {"name": "logistic", "gain": 0.325, "threshold": 4.0}

@@ -145,9 +145,6 @@ def test_no_certificate_is_claimed() -> None:
         unit_slope(net.activation, net.W, net.u)
 
 
-@pytest.mark.xfail(strict=True, reason="certify does not yet refuse supralinear activations "
-                   "(the certificates work item adds check_activation before certifying); "
-                   "remove this marker when it lands")
 def test_certify_refuses_supralinear_networks_with_weak_self_excitation() -> None:
     # ẋ = −x + [0.5x + 0.1]₊² has equilibria 0.0111… and 3.589… and runs away above the
     # second (oracle: simulation), so no global certificate may be claimed, although
@@ -197,3 +194,16 @@ def test_power_law_validation_and_spec() -> None:
     thr = PowerLaw(0.04, 2.0, threshold=1.0)
     assert activation_from_spec(thr.to_spec()) == thr and thr.supralinear
     assert float(thr(3.0)) == pytest.approx(0.04 * 4.0)
+
+
+def test_specs_name_the_ssn_and_power_laws() -> None:
+    import tomllib
+
+    from eicircuits.spec import spec_from_dict
+
+    net = spec_from_dict(tomllib.loads('[builder]\nname = "ssn"\nu_e = 20.0\n')).network()
+    np.testing.assert_allclose(equilibrium(net).x, steady_state(np.array([20.0, 20.0])),
+                               rtol=1e-8)
+    text = ('[network]\nW = [[1.25, -0.65], [1.2, -0.5]]\ncell_types = "EI"\nu = [5.0, 5.0]\n'
+            'activation = { name = "power_law", k = 0.04, n = 2, threshold = 0.0 }\n')
+    assert spec_from_dict(tomllib.loads(text)).network().activation == PowerLaw(0.04, 2.0)

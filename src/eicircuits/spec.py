@@ -64,6 +64,7 @@ BUILDERS: dict[str, str] = {
     "lateral_inhibition": "lateral_inhibition",
     "cortical_column": "cortical_column",
     "random_ei": "random_ei",
+    "ssn": "ssn",  # the supralinear two-population network (circuits.ssn)
 }
 
 DEFAULT_SOURCE = "<built-in default circuit>"
