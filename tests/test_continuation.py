@@ -179,3 +179,55 @@ def test_callable_package_and_validation():
 def test_max_points_is_reported():
     res = continuation(ISN, direction=[1.0, 0.0], span=(-3.0, 2.0), max_points=2)
     assert not res.success and res.status == "max_points" and "max_points" in res.message
+
+
+def test_iterative_and_direct_pivoting_agree():
+    net = random_ei(400, density=0.03, gain=0.85, rng=7, sparse=True)
+    rng = np.random.default_rng(2)
+    u0, d = rng.normal(0, 1, 400), rng.normal(0, 1, 400)
+    net = net.with_input(u0)
+    ref = continuation(net, direction=d, span=(-1.0, 1.0), linear_solver="direct")
+    it = continuation(net, direction=d, span=(-1.0, 1.0), linear_solver="iterative")
+    a, b = ref.branches[0], it.branches[0]
+    assert a.m == b.m > 20
+    assert np.max(np.abs(a.lam - b.lam)) < 1e-10 and np.max(np.abs(a.x - b.x)) < 1e-10
+    assert b.stats["linear_solver"] == "iterative" and b.stats["krylov_iterations"] > 0
+
+
+def test_sparse_eigenvalue_path_matches_dense(monkeypatch):
+    from eicircuits.continuation import _eig
+
+    rng = np.random.default_rng(3)
+    J = rng.normal(size=(80, 80)) / 9.0 - np.eye(80)
+    dense, st = _eig.leading_eigenvalues(J)
+    monkeypatch.setattr(_eig, "STABILITY_LIMIT", 10)
+    import scipy.sparse as sp
+
+    sparse, st2 = _eig.leading_eigenvalues(sp.csr_array(J))
+    assert st == st2
+    assert np.allclose(dense[:2], sparse[:2], atol=1e-8)
+
+
+def test_large_non_lds_start_from_rest_and_stability_per_piece():
+    """Above the enumeration limit and without an LDS certificate the branch starts from the
+    equilibrium reached from rest; every piece's stability is computed (and checked here
+    against the Jacobian of a point inside it)."""
+    rng = np.random.default_rng(11)
+    n = 24
+    W = rng.normal(0.0, 0.25, size=(n, n))
+    W[np.diag_indices(n)] = 1.05  # W_ii > 1: not LDS
+    net = Network(W=W, u=rng.normal(0.5, 0.2, n), activation=ec.ClippedReLU(1.0))
+    d = rng.normal(0.0, 1.0, n)
+    res = continuation(net, direction=d, span=(-0.5, 0.5))
+    assert res.single_valued is None and "reached from rest" in res.message
+    br = res.branches[0]
+    assert br.stable is not None and br.eigenvalues is not None
+    for j in range(0, br.m - 1, max(1, (br.m - 1) // 6)):
+        if br.lam[j] == br.lam[j + 1]:
+            continue
+        mid_x = 0.5 * (br.x[j] + br.x[j + 1])
+        mid_l = 0.5 * (br.lam[j] + br.lam[j + 1])
+        netm = net.with_input(net.u + mid_l * d)
+        assert np.max(np.abs(netm.phi(netm.W @ mid_x + netm.u) - mid_x)) < 1e-10
+        ev = np.linalg.eigvals(netm.rate_jacobian(mid_x))
+        assert bool(ev.real.max() < 0) == br.segment_stable[j]

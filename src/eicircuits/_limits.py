@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "DENSIFY_LIMIT",
     "DENSE_EIG_LIMIT",
+    "PIVOT_DIRECT_LIMIT",
     "STABILITY_LIMIT",
     "DENSE_VERIFY_LIMIT",
     "EXACT_LIMIT",
@@ -30,6 +31,11 @@ DENSIFY_LIMIT = 20_000
 #: Most neurons sitting exactly at a kink for which the 2^k one-sided linearisations of a local
 #: stability verdict are resolved (``eicircuits.stability.local_stability``).
 KINK_LIMIT = 10
+
+#: Largest n for which exact continuation (pivoting) uses a sparse LU with block updates;
+#: above it each piece is solved iteratively (BiCGSTAB, warm-started), since the LU of a
+#: random sparse active block fills in (n = 10⁴, 10 synapses per neuron: 8·10⁶ entries, 20 s).
+PIVOT_DIRECT_LIMIT = 2_000
 
 #: Largest n for dense eigenvalue problems in reports and decompositions (about 1 s).
 DENSE_EIG_LIMIT = 2_000

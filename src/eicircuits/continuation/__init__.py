@@ -97,6 +97,7 @@ def continuation(
     min_step: float | None = None,
     tol: float = 1e-10,
     refactor: int = 64,
+    linear_solver: str = "auto",
 ) -> Continuation:
     """Branches of equilibria of a one-parameter family and their bifurcations (THEORY §8).
 
@@ -137,6 +138,10 @@ def continuation(
         Arclength: Newton tolerance on ``‖−x + Φ(Wx + u)‖∞`` (relative).
     refactor : int
         Exact path: block updates of the LU factorisation before it is recomputed.
+    linear_solver : {"auto", "direct", "iterative"}
+        Exact path: sparse/dense LU with block updates, or warm-started BiCGSTAB on the active
+        block; ``"auto"`` is iterative for sparse networks above
+        :data:`~eicircuits._limits.PIVOT_DIRECT_LIMIT` neurons.
 
     Returns
     -------
@@ -169,6 +174,9 @@ def continuation(
     for name, val in (("step", step), ("max_step", max_step), ("min_step", min_step),
                       ("tol", tol)):
         _positive(name, val)
+    if linear_solver not in ("auto", "direct", "iterative"):
+        raise ValidationError(f"linear_solver: expected 'auto', 'direct' or 'iterative', got "
+                              f"{linear_solver!r}")
     if stability not in (True, False, "auto"):
         raise ValidationError(f"stability: expected True, False or 'auto', got {stability!r}")
     label = "λ" if parameter is None else str(parameter)
@@ -217,7 +225,7 @@ def continuation(
 
         return _piecewise.run(target, d, span_, x0=x0, max_points=max_points,
                               stability=stability, neurons=keep, refactor=refactor,
-                              borders=borders, parameter=label)
+                              borders=borders, parameter=label, linear_solver=linear_solver)
     from . import _smooth
 
     return _smooth.run(target, d, span_, x0=x0, max_points=max_points, step=step,

@@ -69,7 +69,9 @@ class PieceSolver:
         self.pos0 = np.full(self.n, -1, dtype=np.intp)
         self.pos0[s0] = np.arange(s0.size)
         self.extras: list[tuple[str, int]] = []
-        self.Z = np.empty((s0.size, 0))
+        self.Z = np.empty((s0.size, 0))      # K⁻¹ B
+        self.C = np.empty((0, s0.size))      # the extra rows, dense over S₀
+        self.Sc = np.empty((0, 0))           # D − C K⁻¹ B
         self.lu: Any = None
         self.factorizations += 1
         if s0.size == 0:
@@ -98,30 +100,73 @@ class PieceSolver:
             return self.lu.solve(np.asarray(B, dtype=float))
         return sla.lu_solve(self.lu, B, check_finite=False)
 
-    def _column(self, kind: str, idx: int) -> FloatArray:
-        if kind == "rem":
-            e = np.zeros(self.s0.size)
-            e[self.pos0[idx]] = 1.0
-            return e
+    def _row(self, i: int) -> tuple[NDArray[np.intp], FloatArray]:
+        """Column indices and values of row ``i`` of ``M``."""
         if self.sparse:
-            col = self.Mcsc[:, [idx]].toarray().ravel()
-        else:
-            col = self.M[:, idx]
-        return col[self.s0]
+            lo, hi = self.M.indptr[i], self.M.indptr[i + 1]
+            return self.M.indices[lo:hi], self.M.data[lo:hi]
+        row = self.M[i]
+        nz = np.flatnonzero(row)
+        return nz, row[nz]
 
-    def _row_times(self, kind: str, idx: int, V: FloatArray) -> FloatArray:
-        """``C_j V`` for the extra row ``j`` and a matrix ``V`` over ``S₀``."""
-        if kind == "rem":
-            return V[self.pos0[idx]]
+    def _col(self, i: int) -> tuple[NDArray[np.intp], FloatArray]:
+        """Row indices and values of column ``i`` of ``M``."""
         if self.sparse:
-            lo, hi = self.M.indptr[idx], self.M.indptr[idx + 1]
-            cols, vals = self.M.indices[lo:hi], self.M.data[lo:hi]
-            p = self.pos0[cols]
-            keep = p >= 0
-            return vals[keep] @ V[p[keep]]
-        return self.M[idx, self.s0] @ V
+            lo, hi = self.Mcsc.indptr[i], self.Mcsc.indptr[i + 1]
+            return self.Mcsc.indices[lo:hi], self.Mcsc.data[lo:hi]
+        col = self.M[:, i]
+        nz = np.flatnonzero(col)
+        return nz, col[nz]
+
+    def _over_s0(self, idx: NDArray[np.intp], vals: FloatArray) -> FloatArray:
+        out = np.zeros(self.s0.size)
+        p = self.pos0[idx]
+        keep = p >= 0
+        out[p[keep]] = vals[keep]
+        return out
 
     # ------------------------------------------------------------------ updates
+    def _append(self, kind: str, i: int) -> None:
+        if kind == "add":
+            b = self._over_s0(*self._col(i))
+            c = self._over_s0(*self._row(i))
+            ridx, rval = self._row(i)
+            cidx, cval = self._col(i)
+            row_full = np.zeros(self.n)
+            row_full[ridx] = rval
+            col_full = np.zeros(self.n)
+            col_full[cidx] = cval
+            adds = np.array([a if k == "add" else -1 for k, a in self.extras], dtype=np.intp)
+            d_row = np.where(adds >= 0, row_full[np.maximum(adds, 0)], 0.0)
+            d_col = np.where(adds >= 0, col_full[np.maximum(adds, 0)], 0.0)
+            d_nn = row_full[i]
+        else:
+            b = np.zeros(self.s0.size)
+            b[self.pos0[i]] = 1.0
+            c = b.copy()
+            k = len(self.extras)
+            d_row, d_col, d_nn = np.zeros(k), np.zeros(k), 0.0
+        z = self._kinv(b)
+        col = d_col - self.C @ z
+        row = d_row - c @ self.Z
+        corner = d_nn - c @ z
+        k = len(self.extras)
+        Sc = np.empty((k + 1, k + 1))
+        Sc[:k, :k] = self.Sc
+        Sc[:k, k] = col
+        Sc[k, :k] = row
+        Sc[k, k] = corner
+        self.Sc = Sc
+        self.Z = np.column_stack([self.Z, z])
+        self.C = np.vstack([self.C, c[None, :]])
+        self.extras.append((kind, i))
+
+    def _remove(self, j: int) -> None:
+        del self.extras[j]
+        self.Z = np.delete(self.Z, j, axis=1)
+        self.C = np.delete(self.C, j, axis=0)
+        self.Sc = np.delete(np.delete(self.Sc, j, axis=0), j, axis=1)
+
     def toggle(self, i: int, entering: bool) -> None:
         """Neuron ``i`` enters (``entering``) or leaves the active set."""
         if entering == bool(self.lin[i]):
@@ -129,16 +174,11 @@ class PieceSolver:
         self.lin[i] = entering
         key = ("rem", i) if entering else ("add", i)
         if key in self.extras:
-            j = self.extras.index(key)
-            del self.extras[j]
-            self.Z = np.delete(self.Z, j, axis=1)
+            self._remove(self.extras.index(key))
+        elif self.lu is None or len(self.extras) >= self.refactor_every:
+            self._factor(self.lin)
         else:
-            new = ("add", i) if entering else ("rem", i)
-            if self.lu is None or len(self.extras) >= self.refactor_every:
-                self._factor(self.lin)
-                return
-            self.extras.append(new)
-            self.Z = np.column_stack([self.Z, self._kinv(self._column(*new))])
+            self._append("add" if entering else "rem", i)
 
     def solve(self, R: FloatArray) -> FloatArray:
         """``Y`` (``n × p``, zero off ``S``) with ``(I − A)_SS Y_S = R_S``."""
@@ -153,32 +193,83 @@ class PieceSolver:
         if k == 0:
             Y[self.s0] = w
             return Y
-        CZ = np.array([self._row_times(kind, i, self.Z) for kind, i in self.extras])
-        Cw = np.array([self._row_times(kind, i, w) for kind, i in self.extras])
-        D = np.zeros((k, k))
-        adds = [(j, i) for j, (kind, i) in enumerate(self.extras) if kind == "add"]
-        if adds:
-            rows = np.array([i for _, i in adds])
-            pos = np.array([j for j, _ in adds])
-            sub = self.M[rows][:, rows]
-            D[np.ix_(pos, pos)] = sub.toarray() if sp.issparse(sub) else sub
-        Sc = D - CZ
-        rhs2 = np.zeros((k, *R.shape[1:]))
-        for j, i in adds:
-            rhs2[j] = R[i]
-        try:
-            with np.errstate(all="ignore"):
-                cond = np.linalg.cond(Sc)
-            if not np.isfinite(cond) or cond > 1e12:
-                raise np.linalg.LinAlgError("ill-conditioned Schur complement")
-            z = np.linalg.solve(Sc, rhs2 - Cw)
-        except np.linalg.LinAlgError:
+        rhs2 = -(self.C @ w)
+        for j, (kind, i) in enumerate(self.extras):
+            if kind == "add":
+                rhs2[j] += R[i]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lu, piv = sla.lu_factor(self.Sc, check_finite=False)
+        d = np.abs(np.diag(lu))
+        if not np.all(np.isfinite(d)) or d.min() <= 1e-12 * max(1.0, float(d.max())):
             self._factor(self.lin)  # raises SingularPiece when the block itself is singular
             return self.solve(R)
-        y0 = w - self.Z @ z
-        Y[self.s0] = y0
+        z = sla.lu_solve((lu, piv), rhs2, check_finite=False)
+        Y[self.s0] = w - self.Z @ z
         for j, (kind, i) in enumerate(self.extras):
             Y[i] = z[j] if kind == "add" else 0.0
+        return Y
+
+
+class IterativePieceSolver:
+    """Solves ``(I − A)_SS Y_S = R_S`` by BiCGSTAB (GMRES as a fallback) on the masked operator
+    ``y ↦ y − A y`` on ``S``, identity elsewhere, warm-started from the previous piece's
+    solution (one neuron changes per pivot, so it is close). For large sparse networks, where
+    an LU of the active block fills in."""
+
+    def __init__(self, A: Any, lin: NDArray[np.bool_], *, rtol: float = 1e-13) -> None:
+        self.A = A
+        self.n = A.shape[0]
+        self.lin = np.asarray(lin, dtype=bool).copy()
+        self.rtol = rtol
+        self.factorizations = 0
+        self.iterations = 0
+        self._prev: dict[int, FloatArray] = {}
+
+    def toggle(self, i: int, entering: bool) -> None:
+        self.lin[i] = entering
+
+    def _op(self) -> Any:
+        mask = self.lin
+        A = self.A
+
+        def mv(y: FloatArray) -> FloatArray:
+            y = np.ravel(y)
+            return np.where(mask, y - A @ y, y)
+
+        return spla.LinearOperator((self.n, self.n), matvec=mv, dtype=float)
+
+    def solve(self, R: FloatArray) -> FloatArray:
+        R = np.asarray(R, dtype=float)
+        Y = np.zeros_like(R)
+        if not np.any(self.lin):
+            return Y
+        op = self._op()
+        for j in range(R.shape[1]):
+            b = np.where(self.lin, R[:, j], 0.0)
+            nb = float(np.linalg.norm(b))
+            if nb == 0.0:
+                continue
+            x0 = np.where(self.lin, self._prev.get(j, np.zeros(self.n)), 0.0)
+            count = [0]
+
+            def cb(_: Any, count: list[int] = count) -> None:
+                count[0] += 1
+
+            y, info = spla.bicgstab(op, b, x0=x0, rtol=self.rtol, atol=0.0,
+                                    maxiter=20 * int(np.sqrt(self.n)) + 200, callback=cb)
+            res = float(np.linalg.norm(op.matvec(y) - b))
+            if info != 0 or not np.isfinite(res) or res > 1e2 * self.rtol * nb:
+                y, info = spla.gmres(op, b, x0=x0, rtol=self.rtol, atol=0.0, restart=100,
+                                     maxiter=50, callback=cb, callback_type="pr_norm")
+                res = float(np.linalg.norm(op.matvec(y) - b))
+                if info != 0 or not np.isfinite(res) or res > 1e3 * self.rtol * nb:
+                    raise SingularPiece(f"the iterative solve did not converge (residual "
+                                        f"{res / nb:.2g}); the active block may be singular")
+            self.iterations += count[0]
+            y = np.where(self.lin, y, 0.0)
+            self._prev[j] = y
+            Y[:, j] = y
         return Y
 
 
@@ -199,6 +290,7 @@ class Traced:
     ties: int = 0
     seconds: float = 0.0
     factorizations: int = 0
+    iterations: int = 0
     end_x: FloatArray | None = None
 
 
@@ -233,7 +325,7 @@ def _piece_stability(prob: BoxProblem, tau: FloatArray, lin: NDArray[np.bool_],
 
 def follow(prob: BoxProblem, db: FloatArray, tau: FloatArray, span: tuple[float, float],
            lam0: float, x0: FloatArray, sign0: int, *, max_points: int, refactor: int,
-           keep: NDArray[np.intp], stability: str) -> Traced:
+           keep: NDArray[np.intp], stability: str, linear_solver: str = "direct") -> Traced:
     """Follow the branch through the equilibrium ``x0`` at ``lam0``, leaving in the direction
     ``sign0`` of ``λ``, until it leaves ``span`` (see the module docstring)."""
     t_start = time.perf_counter()
@@ -244,7 +336,11 @@ def follow(prob: BoxProblem, db: FloatArray, tau: FloatArray, span: tuple[float,
     state = initial_state(prob, x0, lam0, db)
     out = Traced(lam=[lam0], x=[x0[keep].copy()], seg_stable=[], seg_eigs=[],
                  state0=state.copy(), changes=[], events=[], status="", message="")
-    solver = PieceSolver(M, state == LIN, refactor=refactor)
+    solver: PieceSolver | IterativePieceSolver
+    if linear_solver == "iterative":
+        solver = IterativePieceSolver(prob.A, state == LIN)
+    else:
+        solver = PieceSolver(M, state == LIN, refactor=refactor)
     lam, x = float(lam0), x0.astype(float).copy()
     last_sign = 0.0            # sign of dλ on the last segment of positive length
     junction: list[tuple[int, int, int]] = []   # pivots (neuron, old, new) since that segment
@@ -262,7 +358,7 @@ def follow(prob: BoxProblem, db: FloatArray, tau: FloatArray, span: tuple[float,
             if not (np.all(np.isfinite(p)) and np.all(np.isfinite(q))):
                 raise SingularPiece("non-finite solution")
         except SingularPiece as exc:
-            if n > 2000:
+            if n > 2000 or linear_solver == "iterative":
                 out.status, out.message = "singular", (
                     f"the active block (I − W)_SS of {int(lin.sum())} neurons is singular at "
                     f"λ = {lam:.10g} ({exc}): a continuum of equilibria or a degenerate "
@@ -384,6 +480,7 @@ def follow(prob: BoxProblem, db: FloatArray, tau: FloatArray, span: tuple[float,
     out.end_x = x
     out.seconds = time.perf_counter() - t_start
     out.factorizations = solver.factorizations
+    out.iterations = getattr(solver, "iterations", 0)
     return out
 
 
@@ -438,7 +535,7 @@ def same_point(a: FloatArray, b: FloatArray) -> bool:
 
 def run(net: Any, direction: FloatArray, span: tuple[float, float], *, x0: Any,
         max_points: int, stability: Any, neurons: NDArray[np.intp], refactor: int,
-        borders: bool, parameter: str) -> Any:
+        borders: bool, parameter: str, linear_solver: str = "auto") -> Any:
     """The exact path of every branch through the ends of the span (see :func:`continuation`)."""
     from ..errors import SizeLimitError
     from ..fixed_points import equilibrium
@@ -450,6 +547,11 @@ def run(net: Any, direction: FloatArray, span: tuple[float, float], *, x0: Any,
     db = box_problem(net, direction).b
     lam_lo, lam_hi = span
     is_lds, lds_why = lds_verdict(prob)
+    if linear_solver == "auto":
+        from .._limits import PIVOT_DIRECT_LIMIT
+
+        linear_solver = ("iterative" if prob.sparse and prob.n > PIVOT_DIRECT_LIMIT
+                         else "direct")
     if stability is False:
         mode = "none"
     elif is_lds and stability == "auto":
@@ -491,7 +593,8 @@ def run(net: Any, direction: FloatArray, span: tuple[float, float], *, x0: Any,
         if any(ls == lam_s and same_point(xc, xs) for ls, xc in covered):
             continue
         tr = follow(prob, db, net.tau, span, lam_s, xs, sgn, max_points=max_points,
-                    refactor=refactor, keep=neurons, stability=mode)
+                    refactor=refactor, keep=neurons, stability=mode,
+                    linear_solver=linear_solver)
         traced.append(tr)
         covered.append((lam_s, xs))
         if tr.status == "span_end" and tr.end_x is not None:
@@ -516,6 +619,7 @@ def run(net: Any, direction: FloatArray, span: tuple[float, float], *, x0: Any,
             message=tr.message,
             stats={"pivots": tr.pivots, "vertices": len(tr.lam), "ties": tr.ties,
                    "factorizations": tr.factorizations, "seconds": tr.seconds,
+                   "linear_solver": linear_solver, "krylov_iterations": tr.iterations,
                    "pivots_per_second": tr.pivots / tr.seconds if tr.seconds > 0 else None},
             _state0=tr.state0, _changes=tuple(tr.changes)))
         for kind, j, k, msg in tr.events:

@@ -275,8 +275,9 @@ class Continuation(Result):
         for kind in ("fold", "hopf", "branch_point"):
             pts = self.of_kind(kind)
             if pts:
+                more = f", … {len(pts) - 12} more" if len(pts) > 12 else ""
                 lines.append(f"{kind}: " + ", ".join(f"{self.parameter} = {b.lam:.10g}"
-                                                      for b in pts))
+                                                      for b in pts[:12]) + more)
         nb = len(self.of_kind("border"))
         if nb:
             lines.append(f"border: {nb} change(s) of active set")
