@@ -153,7 +153,7 @@ def test_changed_spec_file_content_is_not_resumed(tmp_path, monkeypatch, capsys)
     spec = tmp_path / "n.toml"
     spec.write_text('[network]\nW = "w.npy"\ncell_types = "EI"\ntau = [1.0, 1.0]\n')
     store = tmp_path / "m.zarr"
-    argv = ["sweep", str(spec), "--grid", "u=0,1", "--analysis", "certified", "--out",
+    argv = ["sweep", str(spec), "--grid", "u=0,1", "--analysis", "regime", "--out",
             str(store), "--quiet"]
     assert cli.main(argv) == 0
     assert cli.main(argv) == 0  # unchanged: resumes (nothing to do)
