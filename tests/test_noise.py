@@ -232,8 +232,8 @@ def test_noise_is_recorded_and_voltage_form_runs():
      "never becomes steady"),
     (lambda: simulate(NET, [0, 0], (0, 1), dt=0.1, noise=Noise(0.1), checkpoint="x.npz"),
      "cannot be checkpointed"),
-    (lambda: simulate(NET, [0, 0], (0, 1), dt=0.1, noise=Noise(0.1), backend="numba"),
-     "backend: 'numba'"),
+    (lambda: simulate(NET, [0, 0], (0, 1), dt=0.1, noise=Noise(0.1), backend="jax"),
+     "backend: expected one of"),
     (lambda: simulate(NET, [0, 0], (0, 1), dt=0.1, noise=Noise(0.1), rng="seed"),
      "rng: expected an integer seed"),
     (lambda: simulate(NET, [0, 0], (0, 1), dt=0.1, noise=Noise(0.1), rng=-1),
@@ -284,3 +284,15 @@ def test_cli_noise_flags_are_reproducible_and_recorded(tmp_path, capsys):
     assert main(["simulate", str(spec), "--seed", "1", "--out", str(tmp_path / "x"),
                  "--quiet"]) == 2
     assert "need --noise SIGMA" in capsys.readouterr().err
+
+
+def test_white_noise_euler_maruyama_is_the_same_on_the_numba_kernel():
+    pytest.importorskip("numba")
+    for form, noise in (("rate", Noise([0.1, 0.3])), ("voltage", Noise(0.2, kind="input"))):
+        kw = {"dt": 0.01, "noise": noise, "rng": 4, "form": form, "save_every": 50}
+        a = simulate(NET, [0.0, 0.0], (0.0, 5.0), backend="numba", **kw)
+        b = simulate(NET, [0.0, 0.0], (0.0, 5.0), backend="numpy", **kw)
+        assert np.allclose(a.x, b.x, rtol=1e-13, atol=1e-14)
+    with pytest.raises(ValidationError, match="backend: 'numba'"):
+        simulate(NET, [0.0, 0.0], (0.0, 1.0), dt=0.01, noise=Noise(0.1, tau=1.0),
+                 backend="numba")

@@ -255,8 +255,13 @@ def _index32(a: np.ndarray) -> np.ndarray:
 class _NumbaStepper:
     """Advance the state with the compiled kernel of :mod:`._kernels`."""
 
-    def __init__(self, prob: Problem, method: str, codes: tuple[np.ndarray, np.ndarray]) -> None:
+    def __init__(self, prob: Problem, method: str, codes: tuple[np.ndarray, np.ndarray],
+                 noise: tuple[FloatArray, Any] | None = None) -> None:
         self.prob = prob
+        # Euler–Maruyama with white additive noise: (σ/τ, generator); increments are drawn a
+        # chunk at a time in step order, the stream of the NumPy core (same numbers)
+        self.noise = noise
+        self._no_inc = np.zeros((0, prob.net.n))
         self.kernel = _kernels.get_kernel()
         net = prob.net
         n = net.n
@@ -309,7 +314,11 @@ class _NumbaStepper:
     ) -> tuple[int, int, int]:
         dt = step_dt(s0)
         model = (self.form, self.u, self.mat, (self.codes, self.params))
-        scheme = (self.scheme, self._coef(dt), dt, self.A, self.b)
+        inc = self._no_inc
+        if self.noise is not None:
+            scale, gen = self.noise
+            inc = (scale * np.sqrt(dt)) * gen.standard_normal((k, len(scale)))
+        scheme = (self.scheme, self._coef(dt), dt, self.A, self.b, inc)
         done, r, bad = self.kernel(
             x, s0, k, model, scheme, self.buffers, (save_steps, out, r), self.prob.bound
         )
@@ -463,6 +472,14 @@ def run_fixed(
         return dt if s + 1 < N else dt_last
 
     stepper: Any
+    numba_noise = extended.pop("numba_noise", None) if extended is not None else None
+    if numba_noise is not None and backend != "numpy":
+        nnz = prob.net.W.nnz if prob.net.is_sparse else prob.n * prob.n
+        which, codes = choose_backend(prob, backend, float(N) * (nnz + prob.n))
+        if which == "numba":  # white-noise Euler–Maruyama in the compiled kernel
+            extended = None
+            stages = 1
+            stepper = _NumbaStepper(prob, "euler", codes, noise=numba_noise)
     if extended is not None:
         from ._extended import SDE_METHODS, ExtendedCore, ExtendedStepper
 
@@ -470,7 +487,7 @@ def run_fixed(
         core = ExtendedCore(prob.net, prob.form, method, prob.x0[None, :], prob.u, t0=t0,
                             dt=dt, N=N, t1=t1, **extended)
         stepper = ExtendedStepper(core, prob.bound)
-    else:
+    elif numba_noise is None or backend == "numpy":
         nnz = prob.net.W.nnz if prob.net.is_sparse else prob.n * prob.n
         stages = FIXED_METHODS[method][1]
         which, codes = choose_backend(prob, backend, float(N) * stages * (nnz + prob.n))

@@ -86,14 +86,17 @@ def target(x, out, P, model):
 def advance(x, s0, k, model, scheme, buffers, save, bound):
     """Take up to ``k`` steps from step index ``s0``; returns ``(done, r, bad)``.
 
-    ``scheme = (code, coef, dt, A, b)`` (code 0 Euler with coef = dt/τ, 1 exponential Euler
-    with coef = exp(−dt/τ), 2 Runge–Kutta with coef = 1/τ); ``buffers = (T, P, Y, K)``;
+    ``scheme = (code, coef, dt, A, b, inc)`` (code 0 Euler with coef = dt/τ, 1 exponential
+    Euler with coef = exp(−dt/τ), 2 Runge–Kutta with coef = 1/τ; ``inc`` (k, n) noise
+    increments added after each Euler step — Euler–Maruyama — or shape (0, n) for none);
+    ``buffers = (T, P, Y, K)``;
     ``save = (save_steps, out, r)``: after step ``s`` the state goes to ``out[r]`` while
     ``save_steps[r] == s``. A step whose result has ``|x_i| > bound`` (or NaN) is not accepted:
     ``done`` steps were taken, ``x`` is the last good state and ``bad`` the first bad neuron
     (``-1`` when all ``k`` steps succeeded).
     """
-    code, coef, dt, A, b = scheme
+    code, coef, dt, A, b, inc = scheme
+    noisy = inc.shape[0] > 0
     T, P, Y, K = buffers
     save_steps, out, r = save
     n = x.shape[0]
@@ -105,6 +108,8 @@ def advance(x, s0, k, model, scheme, buffers, save, bound):
             target(x, T, P, model)
             for i in range(n):
                 v = x[i] + coef[i] * (T[i] - x[i])
+                if noisy:
+                    v += inc[j, i]
                 T[i] = v if abs(v) >= FLUSH else 0.0
                 if bad < 0 and not (abs(v) <= bound):
                     bad = i

@@ -398,9 +398,12 @@ def simulate(
                                 max_steps=steps_v, until_steady=steady_v)
     extended = None
     has_delays = getattr(net, "delays", None) is not None
+    # white-noise Euler–Maruyama with a constant input also runs in the numba kernel
+    numba_noise = (noise is not None and noise.white and name == "euler-maruyama"
+                   and not has_delays and not callable(uu))
     if (isinstance(uu, Stimulus) or noise is not None or has_delays
             or name in SDE_METHODS):
-        if backend == "numba":
+        if backend == "numba" and not numba_noise:
             raise ValidationError(
                 "backend: 'numba' runs constant inputs without noise or delays; stimulus "
                 "protocols, noise and delays run on backend='numpy' (or 'auto')"
@@ -417,6 +420,8 @@ def simulate(
             )
         rngs = member_rngs(rng, 1, single=True) if noise is not None else None
         extended = {"noise": noise, "rngs": rngs, "history": history}
+        if numba_noise:
+            extended["numba_noise"] = (noise.sigma_vector(net.n) / net.tau, rngs[0])
     elif rng is not None:
         warnings.warn("rng: no effect without noise", EICircuitsWarning, stacklevel=2)
     with blas_threads(limit):
