@@ -475,6 +475,11 @@ class _PiecewiseFlow:
                 sc = a  # grazing or already on the kink: switch at the sample
             else:
                 sc = brentq(drive, a, b, xtol=1e-15, rtol=4 * np.finfo(float).eps)
+            if sc >= t1 - t:  # the switch lies beyond the end: stop at t1 in this region
+                x = (self._expm((t1 - t) * M) @ y)[:2]
+                ts.append(t + self.s[:k])
+                xs.append(Y[:k, :2])
+                return x, np.concatenate(ts), np.concatenate(xs)
             x = (self._expm(sc * M) @ y)[:2]
             ts.append(t + self.s[:k])
             xs.append(Y[:k, :2])
