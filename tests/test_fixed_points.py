@@ -528,18 +528,20 @@ def test_large_sparse_is_not_densified() -> None:
 
 # ---------------------------------------------------------------------------- stability / kinks
 def test_kink_one_sided_linearisations() -> None:
-    eq = equilibrium(Network(W=[[0.0]], u=[0.0])).with_stability(Network(W=[[0.0]], u=[0.0]))
-    assert eq.stable is True and "kink" in eq.message
+    # W = 0: the neuron at its kink never leaves it (zero row), stable.
+    eq = equilibrium(Network(W=[[0.0]], u=[0.0])).with_stability()
+    assert eq.stable is True
+    # ẋ = −x + max(2x, 0) at 0: the half-line x > 0 is invariant and grows (issue 10).
     net = Network(W=[[2.0]], u=[0.0])
-    eq = equilibrium(net).with_stability(net)
+    eq = equilibrium(net).with_stability()
     np.testing.assert_allclose(eq.x, [0.0])
-    assert eq.stable is None and "disagree" in eq.message
+    assert eq.stable is False and "invariant" in eq.message
 
 
-def test_with_stability_size_limit() -> None:
+def test_with_stability_limit_is_a_dense_limit_not_a_refusal() -> None:
     net = Network(W=np.zeros((3, 3)), u=1.0)
-    with pytest.raises(SizeLimitError, match="limit = 2"):
-        equilibrium(net).with_stability(net, limit=2)
+    eq = equilibrium(net).with_stability(limit=2)  # tiny networks stay dense
+    assert eq.stable is True and eq.stability.method == "dense"
 
 
 def test_report_section() -> None:
@@ -717,10 +719,10 @@ def test_lcp_matrix_characterises_equilibria() -> None:
 
 
 def test_many_kinks_are_not_decided() -> None:
-    n = 12  # W = 0, u = 0: every neuron sits at its kink
-    net = Network(W=np.zeros((n, n)), u=0.0)
-    eq = equilibrium(net).with_stability(net)
-    assert eq.stable is None and "12 neurons sit exactly at a kink" in eq.message
-    small = Network(W=np.zeros((3, 3)), u=0.0)
-    eq = equilibrium(small).with_stability(small)
-    assert eq.stable is True and "not a proof" in eq.message
+    n = 12  # u = 0 and x* = 0: every neuron sits at its kink, and every row of W is nonzero
+    net = Network(W=0.1 * (np.ones((n, n)) - np.eye(n)), u=0.0)
+    eq = equilibrium(net).with_stability()
+    assert eq.stable is None and "12 neuron(s)" in eq.message and "KINK_LIMIT" in eq.message
+    small = Network(W=0.1 * (np.ones((3, 3)) - np.eye(3)), u=0.0)
+    eq = equilibrium(small).with_stability()
+    assert eq.stable is True and "Lyapunov" in eq.message

@@ -149,7 +149,11 @@ def _lemke_box(prob: BoxProblem, *, tol: float, max_pivots: int) -> Outcome:
     pivots = 0
     if np.any(r):
         Mbar, qbar, back = box_to_lcp(S, c, lo[r], hi[r])
-        res = lemke(Mbar, qbar, max_pivots=max_pivots)
+        # Covering vector 0 on the upper-bound rows keeps x in its box along the path: complete
+        # when every neuron is boxed (clipped ReLU), see box_to_lcp.
+        d = np.ones(qbar.size)
+        d[int(np.sum(r)):] = 0.0
+        res = lemke(Mbar, qbar, max_pivots=max_pivots, covering=d)
         pivots = res.pivots
         if not res.solved:
             return Outcome(np.full(prob.n, np.nan), False, pivots, res.message)
@@ -228,7 +232,9 @@ def _tol(tol: Any) -> float:
     return float(tol)
 
 
-def _to_equilibrium(net: Network, u: FloatArray, out: Outcome, method: str) -> Equilibrium:
+def _to_equilibrium(net: Network, u: FloatArray, out: Outcome, method: str,
+                    stats: dict[str, Any] | None = None,
+                    fingerprint: str | None = None) -> Equilibrium:
     x = np.asarray(out.x, dtype=float)
     with np.errstate(all="ignore"):
         z = net.drive(x, u)
@@ -236,9 +242,14 @@ def _to_equilibrium(net: Network, u: FloatArray, out: Outcome, method: str) -> E
     residual = float(np.max(r)) if np.all(np.isfinite(r)) else math.inf
     active = np.flatnonzero(net.dphi(z) > 0) if np.all(np.isfinite(z)) else np.array([], int)
     x.setflags(write=False)
+    uu = np.array(u, dtype=float)
+    uu.setflags(write=False)
+    info = {"iterations": int(out.iterations), "residual": residual, **(stats or {})}
     return Equilibrium(x=x, residual=residual, active=active.astype(np.intp),
                        converged=bool(out.converged), iterations=int(out.iterations),
-                       method=method, message=out.message)
+                       method=method, message=out.message, u=uu,
+                       fingerprint=fingerprint or net.fingerprint(), stats=info,
+                       _net=net)
 
 
 # ---------------------------------------------------------------------------- public API
@@ -251,6 +262,7 @@ def equilibrium(
     max_iter: int | None = None,
     u: ArrayLike | None = None,
     options: Mapping[str, Any] | None = None,
+    from_state: ArrayLike | None = None,
 ) -> Equilibrium:
     """One equilibrium ``x* = Φ(W x* + u)`` of the rate form (THEORY §4).
 
@@ -272,12 +284,18 @@ def equilibrium(
         Input overriding ``net.u`` (a scalar or shape ``(n,)``).
     options : mapping, optional
         Method options (``linear_solver``, ``globalize``); unknown ones warn.
+    from_state : array_like, shape (n,), optional
+        Return the equilibrium a run from this state settles in (in a multistable network
+        "the" response from that start; ``np.zeros(n)``: from rest): the network is simulated
+        until its active set stops changing, then that piece's equations are solved exactly.
+        Its local stability is filled in. Not combined with ``method`` or ``x0``.
 
     Returns
     -------
     Equilibrium
-        With ``converged`` and a ``message``; call ``.raise_if_failed()`` to get an exception
-        instead, ``.with_stability(net)`` for local stability.
+        With ``converged``, a ``message`` (for ``"auto"``, after a first failure: the methods
+        tried), the input ``u`` and the network's fingerprint; call ``.raise_if_failed()`` to
+        get an exception instead, ``.with_stability()`` for local stability.
 
     Raises
     ------
@@ -286,6 +304,14 @@ def equilibrium(
         handle the network's activations.
     SizeLimitError
         ``method="lemke"`` on a network above :data:`LEMKE_MAX_N`.
+
+    Notes
+    -----
+    ``method="auto"`` tries, until one converges: ``"continuation"`` for supralinear
+    activations; for piecewise-linear clip activations ``"active-set"``, then ``"lemke"``
+    (``n ≤`` :data:`LEMKE_MAX_N`; complete when every neuron is clipped, see
+    :func:`~eicircuits.fixed_points._lemke.box_to_lcp`); then for any activation ``"newton"``
+    and plain ``"fixed-point"`` iteration.
 
     Examples
     --------
@@ -317,21 +343,125 @@ def equilibrium(
     if "linear_solver" in opts and opts["linear_solver"] not in LINEAR_SOLVERS:
         raise ValidationError(f"options['linear_solver']: expected one of {list(LINEAR_SOLVERS)}, "
                               f"got {opts['linear_solver']!r}")
+    if from_state is not None:
+        if method != "auto" or x0 is not None:
+            raise ValidationError(
+                "from_state: the state reached from a start is found by simulation followed by "
+                "an exact solve; do not combine it with method= or x0="
+            )
+        start = _vector("from_state", from_state, net.n)
+        return _from_state(net, uu, start, tol, opts)
     if method != "auto":
         return _to_equilibrium(net, uu, solver(net, uu, xx, tol, int(max_iter), opts), method)
+    return _auto(net, uu, xx, tol, int(max_iter), opts)
+
+
+def _auto(net: Network, u: FloatArray, x0: FloatArray | None, tol: float, max_iter: int,
+          opts: dict[str, Any]) -> Equilibrium:
+    """Try the methods in order until one converges; the message lists every one tried."""
+    prob = box_problem(net, u)
+    chain: list[tuple[str, Callable[[], Outcome]]] = []
     if _supralinear.has_supralinear(net) and net.n <= _supralinear.CONTINUATION_MAX_N:
-        out = _run_continuation(net, uu, xx, tol, 100, opts)
-        return _to_equilibrium(net, uu, out, "continuation")
-    if box_problem(net, uu) is None:
-        out = _run_newton(net, uu, xx, tol, int(max_iter), opts)
-        return _to_equilibrium(net, uu, out, "newton")
-    out = _run_active_set(net, uu, xx, tol, int(max_iter), opts)
-    if out.converged or net.n > LEMKE_MAX_N:
-        return _to_equilibrium(net, uu, out, "active-set")
-    first = out.message
-    out = _lemke_box(box_problem(net, uu), tol=tol, max_pivots=50 * (net.n + 1))  # type: ignore[arg-type]
-    out.message = f"active-set failed ({first}); Lemke's method: {out.message}"
-    return _to_equilibrium(net, uu, out, "lemke")
+        chain.append(("continuation", lambda: _run_continuation(net, u, x0, tol, 100, opts)))
+    if prob is not None:
+        chain.append(("active-set", lambda: _run_active_set(net, u, x0, tol, max_iter, opts)))
+        if net.n <= LEMKE_MAX_N:
+            chain.append(("lemke", lambda: _lemke_box(prob, tol=tol,
+                                                      max_pivots=50 * (net.n + 1))))
+    chain.append(("newton", lambda: _run_newton(net, u, x0, tol, 200, opts)))
+    chain.append(("fixed-point", lambda: _smooth.fixed_point(net, u, x0, tol=tol,
+                                                             max_iter=_AUTO_FIXED_POINT_ITER)))
+    tried: list[str] = []
+    out = None
+    for name, run in chain:
+        try:
+            out = run()
+        except (SizeLimitError, ValidationError) as exc:
+            tried.append(f"{name}: not applicable ({exc})")
+            continue
+        if out.converged:
+            if tried:
+                out.message = f"{out.message} (method {name!r}, after {'; '.join(tried)})"
+            return _to_equilibrium(net, u, out, name,
+                                   {"methods_tried": [t.split(":")[0] for t in tried] + [name]})
+        tried.append(f"{name}: {out.message}")
+    assert out is not None  # the chain is never empty
+    names = [t.split(":")[0] for t in tried]
+    out.message = (
+        f"no method found an equilibrium; tried {', '.join(names)}: "
+        + "; ".join(tried)
+        + ". The network may have no equilibrium (e.g. runaway excitation): "
+        "simulate(net, x0, t_span) shows what it does"
+    )
+    return _to_equilibrium(net, u, out, names[-1], {"methods_tried": names})
+
+
+#: Iteration budget of plain fixed-point iteration as the last resort of ``method="auto"``.
+_AUTO_FIXED_POINT_ITER = 2000
+
+#: ``from_state``: simulate in chunks of this many slowest time constants, at most this many.
+_CHUNK_TAUS, _MAX_CHUNKS = 20.0, 30
+
+
+def _from_state(net: Network, u: FloatArray, start: FloatArray, tol: float,
+                opts: dict[str, Any]) -> Equilibrium:
+    """The equilibrium a run from ``start`` settles in.
+
+    Simulate until the active set (the partition of the neurons into below / inside / above
+    their linear piece) stops changing, then solve that piece's linear equations exactly
+    (piecewise-linear networks) or polish by Newton (smooth ones); accept the point once the
+    run is close to it and it is not unstable (a saddle the run passes slowly is skipped).
+    """
+    from ..dynamics import simulate
+
+    prob = box_problem(net, u)
+    fp = net.fingerprint()
+    chunk = _CHUNK_TAUS * float(np.max(net.tau))
+    x = start.copy()
+    t_total = 0.0
+    prev: Any = None
+    last = ""
+    for k in range(_MAX_CHUNKS):
+        # Moderate accuracy is enough: the exact solve on the settled active set gives x*.
+        traj = simulate(net, x, (0.0, chunk), u=u, t_eval=[0.0, chunk], rtol=1e-7, atol=1e-10,
+                        until_steady=1e-9 * max(1.0, float(np.max(np.abs(x)))))
+        t_total += float(traj.t[-1])
+        if not traj.success:
+            out = Outcome(np.array(traj.final, dtype=float), False, k + 1,
+                          f"the run from the given state did not settle: {traj.message}")
+            return _to_equilibrium(net, u, out, "from-state", {"time": t_total}, fp)
+        x = np.array(traj.final, dtype=float)
+        cand = None
+        if prob is not None:
+            part = prob.partition(prob.drive(x))
+            if prev is not None and np.array_equal(part, prev):
+                cand, _ = _active_set.newton_point(prob, part, x)
+            prev = part
+        else:
+            polished = _smooth.newton(net, u, x, tol=tol, max_iter=50)
+            cand = polished.x if polished.converged else None
+        if cand is None:
+            continue
+        scale = max(1.0, float(np.max(np.abs(cand))))
+        res = float(np.max(np.abs(cand - net.phi(net.drive(cand, u)))))
+        gap = float(np.max(np.abs(cand - x)))
+        if not (res <= tol * scale and gap <= 1e-3 * scale):
+            last = f"residual {res:.3g}, distance of the run {gap:.3g}"
+            continue
+        msg = (f"the state reached from the given start: simulated for {t_total:g} time units "
+               "until the active set settled, then solved exactly on it")
+        eq = _to_equilibrium(net, u, Outcome(cand, True, k + 1, msg), "from-state",
+                             {"time": t_total}, fp).with_stability()
+        if eq.stable is False:
+            last = "the exact point on the settled active set is unstable (a passing saddle)"
+            prev = None
+            continue
+        return eq
+    out = Outcome(x, False, _MAX_CHUNKS,
+                  f"the run from the given state had not settled after {t_total:g} time units "
+                  f"({last or 'the active set kept changing'}); it may oscillate: look at "
+                  "simulate(net, x0, t_span)")
+    return _to_equilibrium(net, u, out, "from-state", {"time": t_total}, fp)
 
 
 def equilibria(
@@ -383,7 +513,15 @@ def equilibria(
     net = _check_net(net, "equilibria")
     uu = net.u if u is None else _vector("u", u, net.n)
     tol = _tol(tol)
-    prob = _need_box(net, uu, "enumeration")
+    prob = box_problem(net, uu)
+    if prob is None:
+        kinds = sorted({type(a).__name__ for a in net.activations})
+        raise ValidationError(
+            f"equilibria: support enumeration needs piecewise-linear clip activations (ReLU, "
+            f"ClippedReLU, Linear, or Scaled versions); this network has {kinds}. For one "
+            "equilibrium use equilibrium(net) (Newton), or equilibrium(net, from_state=x0) for "
+            "the state reached from x0; to look for others, start from several x0"
+        )
     if max_n is None:
         three = np.isfinite(prob.lo) & np.isfinite(prob.hi)
         max_n = 11 if np.any(three) else 18
@@ -394,12 +532,12 @@ def equilibria(
             "equilibrium() for one equilibrium"
         )
     xs, examined = enumerate_states(prob, tol=tol)
-    stab_net = net if u is None else net.with_input(uu)
+    fp = net.fingerprint()
     out = []
     for x in xs:
         msg = f"one of {len(xs)} equilibria (support enumeration, {examined} state vectors)"
-        eq = _to_equilibrium(net, uu, Outcome(x, True, examined, msg), "enumeration")
-        out.append(eq.with_stability(stab_net))
+        eq = _to_equilibrium(net, uu, Outcome(x, True, examined, msg), "enumeration", None, fp)
+        out.append(eq.with_stability())
     out.sort(key=lambda e: (e.active.size, tuple(np.round(e.x, 9))))
     return out
 

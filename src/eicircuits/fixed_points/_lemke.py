@@ -64,6 +64,7 @@ def lemke(
     exact: bool = False,
     max_pivots: int | None = None,
     tol: float = 1e-11,
+    covering: ArrayLike | None = None,
 ) -> LCPResult:
     """Solve the LCP ``w = M z + q ≥ 0``, ``z ≥ 0``, ``zᵀw = 0`` by Lemke's method.
 
@@ -79,6 +80,11 @@ def lemke(
         Pivot budget (default ``50 (n + 1)``).
     tol : float
         Pivot tolerance in floating point (ignored when exact).
+    covering : array_like, shape (n,), optional
+        The covering vector ``d ≥ 0`` of the artificial variable (default all ones); rows with
+        ``d_i = 0`` need ``q_i ≥ 0``. For a box problem written by :func:`box_to_lcp`, ones on
+        the first ``n`` rows and zeros on the upper-bound rows keep every iterate inside the
+        box, which makes the method complete there (see :func:`box_to_lcp`).
 
     Returns
     -------
@@ -87,7 +93,8 @@ def lemke(
     Raises
     ------
     ValidationError
-        Shapes do not match, or non-finite entries.
+        Shapes do not match, non-finite entries, or a covering vector that is negative or zero
+        on a row with ``q_i < 0``.
 
     Examples
     --------
@@ -117,6 +124,16 @@ def lemke(
         )
     n = Mx.shape[0]
     budget = 50 * (n + 1) if max_pivots is None else int(max_pivots)
+    if covering is None:
+        dvec = np.array([zero + 1] * n, dtype=Mx.dtype)
+    else:
+        dvec = np.array([(Fraction(v) if exact else float(v))
+                         for v in np.asarray(covering, dtype=object).ravel()], dtype=Mx.dtype)
+        if dvec.shape != (n,) or any(v < zero for v in dvec) or any(
+                dvec[i] == zero and qx[i] < zero for i in range(n)):
+            raise ValidationError(
+                "lemke: covering must have n entries ≥ 0, positive wherever q_i < 0"
+            )
     if all(v >= zero for v in qx):
         z = np.array([zero] * n, dtype=Mx.dtype)
         return LCPResult(z, Mx @ z + qx, "solved", 0, "q ≥ 0: z = 0 solves the LCP")
@@ -125,10 +142,9 @@ def lemke(
     if exact:
         eye = np.array([[Fraction(int(i == j)) for j in range(n)] for i in range(n)],
                        dtype=object)
-        ones = np.array([[Fraction(-1)] for _ in range(n)], dtype=object)
     else:
-        eye, ones = np.eye(n), -np.ones((n, 1))
-    T = np.hstack([eye, -Mx, ones, qx.reshape(n, 1)])
+        eye = np.eye(n)
+    T = np.hstack([eye, -Mx, -dvec.reshape(n, 1), qx.reshape(n, 1)])
     basis = list(range(n))
     Z0 = 2 * n
 
@@ -139,7 +155,7 @@ def lemke(
         T[:] = T - np.outer(col, T[r])
         basis[r] = c
 
-    r = min(range(n), key=lambda i: (T[i, -1], i))
+    r = min((i for i in range(n) if dvec[i] > zero), key=lambda i: (qx[i] / dvec[i], i))
     pivot(r, Z0)
     leaving = r  # w_r left the basis
     entering = n + leaving
@@ -204,7 +220,16 @@ def box_to_lcp(
 
     Every bound must be finite on at least one side (eliminate free neurons first). Returns
     ``(Mbar, qbar, back)`` with ``back(z)`` mapping an LCP solution to ``x``. Works for float
-    and ``Fraction`` (object) arrays.
+    and ``Fraction`` (object) arrays. The first ``n`` rows belong to the variables, the last
+    ``#boxed`` rows (``hi − x ≥ 0``) to the upper bounds of the boxed ones.
+
+    **Completeness on boxes.** Run :func:`lemke` with the covering vector ``d = (1, …, 1, 0, …,
+    0)`` (zeros on the upper-bound rows): every iterate then keeps ``x`` in its box. When every
+    variable is boxed (clipped ReLU), a ray of the augmented problem has a constant ``x``; a
+    growing upper-bound multiplier would force ``x_i = lo_i = hi_i``, so the only ray is the
+    primary one, and the lexicographic path cannot return to it: the method ends at a solution
+    (which exists by Brouwer). With ones everywhere ``x`` may leave its box along the path and
+    secondary rays occur (``W = [[0.625, 1.75, 3, 0.875], …]`` of the test-suite).
     """
     n = M.shape[0]
     has_lo, has_hi = np.isfinite(lo), np.isfinite(hi)

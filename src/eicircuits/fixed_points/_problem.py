@@ -1,11 +1,12 @@
 """The equilibrium problem of a piecewise-linear network in box (mixed LCP) form.
 
-Every supported piecewise-linear activation is ``φ(z) = clip(c·z, lo, hi)``: ReLU
+Every supported piecewise-linear activation is ``φ(z) = clip(c·z + o, lo, hi)``: ReLU
 (``c = 1``, ``[0, ∞)``), clipped ReLU (``[0, r_max]``), linear (``(−∞, ∞)``) and
-:class:`~eicircuits.activations.Scaled` versions of these (slope ``c = 1/s``). Scaling row ``i``
-of ``W`` and ``u_i`` by ``c_i`` gives the normal form used by every exact solver here::
+:class:`~eicircuits.activations.Scaled` versions of these (slope ``c = 1/s``, offset
+``o = −cθ`` for a threshold ``θ``). Scaling row ``i`` of ``W`` and ``u_i`` by ``c_i`` gives
+the normal form used by every exact solver here::
 
-    x = clip(A x + b, lo, hi),   A = diag(c) W,  b = c·u,
+    x = clip(A x + b, lo, hi),   A = diag(c) W,  b = c·u + o,
 
 the box-constrained linear complementarity problem with matrix ``M = I − A`` and pseudo-gradient
 ``F(x) = M x − b`` (THEORY §2, §4).
@@ -30,20 +31,25 @@ FloatArray = NDArray[np.float64]
 LOW, LIN, HIGH = 0, 1, 2
 
 
-def clip_form(act: Activation) -> tuple[float, float, float] | None:
-    """``(c, lo, hi)`` with ``act(z) = clip(c z, lo, hi)``, or ``None`` if not of that form."""
+def clip_form(act: Activation) -> tuple[float, float, float, float] | None:
+    """``(c, lo, hi, o)`` with ``act(z) = clip(c z + o, lo, hi)``, or ``None`` if not of that form.
+
+    ``o`` is nonzero for a :class:`~eicircuits.activations.Scaled` activation with a threshold
+    ``θ`` (``φ((z − θ)/s)``: ``o = −cθ``).
+    """
     if isinstance(act, ReLU):
-        return 1.0, 0.0, math.inf
+        return 1.0, 0.0, math.inf, 0.0
     if isinstance(act, ClippedReLU):
-        return 1.0, 0.0, act.r_max
+        return 1.0, 0.0, act.r_max, 0.0
     if isinstance(act, Linear):
-        return 1.0, -math.inf, math.inf
+        return 1.0, -math.inf, math.inf, 0.0
     if isinstance(act, Scaled):
         inner = clip_form(act.base)
-        if inner is None or act.threshold != 0.0:  # a threshold shifts z: not clip(c·z)
+        if inner is None:
             return None
-        c, lo, hi = inner
-        return c / act.s, lo, hi
+        c, lo, hi, o = inner
+        theta = float(getattr(act, "threshold", 0.0))
+        return c / act.s, lo, hi, o - c * theta / act.s
     return None
 
 
@@ -93,12 +99,12 @@ def box_problem(net: Network, u: FloatArray) -> BoxProblem | None:
         if form is None:
             return None
         forms[act] = form
-    table = np.array([forms[a] for a in net.activations], dtype=float).reshape(net.n, 3)
-    c, lo, hi = table[:, 0], table[:, 1].copy(), table[:, 2].copy()
+    table = np.array([forms[a] for a in net.activations], dtype=float).reshape(net.n, 4)
+    c, lo, hi, o = table[:, 0], table[:, 1].copy(), table[:, 2].copy(), table[:, 3]
     if np.all(c == 1.0):
         A = net.W
-        b = np.array(u, dtype=float)
+        b = np.array(u, dtype=float) + o
     else:
         A = sp.csr_array(sp.diags_array(c) @ net.W) if net.is_sparse else c[:, None] * net.W
-        b = c * u
+        b = c * u + o
     return BoxProblem(A=A, b=b, lo=lo, hi=hi)

@@ -1,32 +1,31 @@
-"""The :class:`Equilibrium` result object and local stability of an equilibrium."""
+"""The :class:`Equilibrium` result object: an equilibrium that remembers its problem."""
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
-from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import ConvergenceError, SizeLimitError
+from .._limits import STABILITY_LIMIT
+from .._result import Result
+from ..errors import ConvergenceError, ValidationError
 from ..network import Network
-from ._problem import box_problem, clip_form
+from ._problem import box_problem
 
 __all__ = ["Equilibrium", "STABILITY_LIMIT", "kink_neurons"]
 
 FloatArray = NDArray[np.float64]
 
-#: Largest ``n`` for which :meth:`Equilibrium.with_stability` computes the dense spectrum.
-STABILITY_LIMIT = 4000
-
-#: At most this many neurons at a kink are resolved side by side (``2**k`` linearisations).
-_MAX_KINKS = 10
-
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class Equilibrium:
+class Equilibrium(Result):
     """An equilibrium ``x* = Φ(W x* + u)`` of the rate form, or a report that none was found.
+
+    It remembers the problem it was solved for: the input ``u``, the fingerprint of ``W``
+    (:meth:`Network.fingerprint`) and the network itself, so :meth:`with_stability` needs no
+    argument.
 
     Attributes
     ----------
@@ -39,29 +38,39 @@ class Equilibrium:
         Neurons whose drive ``(W x + u)_i`` lies where ``φ_i' > 0`` (the linear, unsaturated
         piece of a ReLU / clipped ReLU; every neuron with a smooth strictly increasing ``φ``).
     converged : bool
-        Whether ``x`` is an equilibrium to the requested tolerance.
+        Whether ``x`` is an equilibrium to the requested tolerance (alias: ``success``).
     iterations : int
-        Iterations (Newton steps, pivots, or supports examined) the method used.
+        Iterations (Newton steps, pivots, supports examined) the method used.
     method : str
         The method that produced ``x``.
     message : str
-        What happened, and what to do about a failure.
+        What happened (with ``method="auto"``: every method tried), and what to do about a
+        failure.
     stable : bool or None
-        Local exponential stability for the network's time constants: every eigenvalue of the
-        rate Jacobian ``τ⁻¹(−I + diag(Φ'(W x + u)) W)`` has negative real part. ``None`` when
-        not computed, or when a ReLU neuron sits exactly at its kink and the one-sided
-        linearisations disagree (the message then says so).
+        The local-stability verdict for the network's time constants (``True`` stable,
+        ``False`` unstable, ``None`` undecided or not computed); see ``stability``.
     eigenvalues : ndarray or None
-        Eigenvalues of that Jacobian, largest real part first (``None`` when not computed).
+        Eigenvalues of the rate Jacobian ``τ⁻¹(−I + diag(Φ'(W x + u)) W)``, largest real part
+        first (for large networks the rightmost few), ``None`` when not computed.
+    u : ndarray or None
+        The input the equilibrium was solved for.
+    fingerprint : str or None
+        :meth:`Network.fingerprint` of the weights it was solved for.
+    stability : LocalStability or None
+        The full verdict of :func:`eicircuits.stability.local_stability`, with its reason.
+    stats : dict
+        ``iterations``, ``residual`` and, for ``method="auto"``, ``methods_tried``.
 
     Examples
     --------
     >>> from eicircuits import Network, equilibrium
     >>> eq = equilibrium(Network(W=[[2.0, -3.0], [3.0, -1.0]], u=[1.0, 0.5]))
-    >>> eq.converged, eq.x.round(6).tolist()
-    (True, [0.071429, 0.357143])
+    >>> eq.converged, eq.x.round(6).tolist(), eq.u.tolist()
+    (True, [0.071429, 0.357143], [1.0, 0.5])
     >>> eq.raise_if_failed() is eq
     True
+    >>> eq.with_stability().stability.verdict
+    'stable'
     """
 
     x: FloatArray
@@ -73,6 +82,22 @@ class Equilibrium:
     message: str
     stable: bool | None = None
     eigenvalues: NDArray[np.complex128] | None = None
+    u: FloatArray | None = None
+    fingerprint: str | None = None
+    stability: Any = None
+    stats: dict[str, Any] = dataclasses.field(default_factory=dict)
+    _net: Network | None = dataclasses.field(default=None, repr=False)
+
+    # ---------------------------------------------------------------- result shape
+    @property
+    def success(self) -> bool:
+        """Alias of ``converged``."""
+        return bool(self.converged)
+
+    @property
+    def status(self) -> str:
+        """``"converged"`` or ``"failed"``."""
+        return "converged" if self.converged else "failed"
 
     def raise_if_failed(self) -> Equilibrium:
         """Return ``self`` if converged, else raise :class:`~eicircuits.errors.ConvergenceError`.
@@ -89,94 +114,87 @@ class Equilibrium:
             )
         return self
 
-    def with_stability(self, net: Network, *, limit: int = STABILITY_LIMIT) -> Equilibrium:
-        """A copy with ``stable`` and ``eigenvalues`` filled from the rate Jacobian at ``x``.
+    # ---------------------------------------------------------------- stability
+    def with_stability(self, net: Network | None = None, *,
+                       limit: int = STABILITY_LIMIT) -> Equilibrium:
+        """A copy with ``stable``, ``eigenvalues`` and ``stability`` filled in.
 
-        Uses the time constants and the input of ``net`` (pass ``net.with_input(u)`` for
-        another input). At a ReLU / clipped ReLU kink (drive exactly at a threshold) every
-        one-sided linearisation is checked: ``stable`` is True (False) only when all of them are
-        Hurwitz (all are not); otherwise ``None``. The message says so in every case: at a kink
-        the common verdict of the pieces is strong evidence, not a proof (a continuous
-        piecewise-linear system with Hurwitz pieces can be unstable for ``n ≥ 3``).
+        The verdict is :func:`eicircuits.stability.local_stability` at ``x`` for the input the
+        equilibrium was solved for (``self.u``): stable, unstable or undecided, with its reason
+        appended to ``message``. At kinks the activations' actual one-sided slopes are used.
+
+        Parameters
+        ----------
+        net : Network, optional
+            Default: the network the equilibrium was solved for. Another network with the same
+            weights (fingerprint) may be passed to use its time constants.
+        limit : int
+            Largest ``n`` for dense eigenvalues; above it ARPACK computes the rightmost ones.
 
         Raises
         ------
-        SizeLimitError
-            ``net.n > limit`` (dense eigenvalues would be too costly).
+        ValidationError
+            ``net`` has other weights than the equilibrium was solved for, or no network is
+            known (an ``Equilibrium`` built by hand without one).
 
         Examples
         --------
         >>> from eicircuits import Network, equilibrium
         >>> net = Network(W=[[0.0, -3.0, 0.0], [0.0, 0.0, -3.0], [-3.0, 0.0, 0.0]], u=1.0)
-        >>> eq = equilibrium(net).with_stability(net)
+        >>> eq = equilibrium(net).with_stability()
         >>> eq.stable, round(float(eq.eigenvalues[0].real), 6)
         (False, 0.5)
         """
-        if net.n > limit:
-            raise SizeLimitError(
-                f"with_stability: n = {net.n} exceeds limit = {limit} for dense eigenvalues; "
-                "pass a larger limit or use eicircuits.stability for large networks"
+        from ..stability._local import LocalStability, verdict
+
+        if net is None:
+            net = self._net
+            if net is None:
+                raise ValidationError(
+                    "with_stability: this Equilibrium does not know its network; pass net"
+                )
+        elif not isinstance(net, Network):
+            raise ValidationError(f"net: expected a Network, got {type(net).__name__}")
+        elif self.fingerprint is not None and net.fingerprint() != self.fingerprint:
+            raise ValidationError(
+                "net: its weights (fingerprint "
+                f"{net.fingerprint()[:12]}…) are not those this equilibrium was solved for "
+                f"({self.fingerprint[:12]}…); solve it again with equilibrium(net)"
             )
-        z = net.drive(self.x)
-        W = net.dense_W()
-        d = net.dphi(z)
-        jac = (d[:, None] * W - np.eye(net.n)) / net.tau[:, None]
-        eig = _sorted_eigs(jac)
-        stable: bool | None = bool(eig[0].real < 0)
-        message = self.message
-        kinks = kink_neurons(net, self.x)
-        if kinks.size:
-            verdicts = set()
-            for k_idx, sides in _one_sided(net, z, kinks):
-                dd = d.copy()
-                dd[k_idx] = sides
-                j = (dd[:, None] * W - np.eye(net.n)) / net.tau[:, None]
-                verdicts.add(bool(_sorted_eigs(j)[0].real < 0))
-            names = ", ".join(str(int(k)) for k in kinks[:8]) + (" …" if kinks.size > 8 else "")
-            if kinks.size > _MAX_KINKS:
-                stable = None
-                note = (f"{kinks.size} neurons sit exactly at a kink, too many to resolve every "
-                        "one-sided linearisation: local stability is not decided (simulate it)")
-            elif len(verdicts) == 1:
-                stable = verdicts.pop()
-                note = (
-                    f"neuron(s) {names} sit exactly at a kink; every one-sided linearisation is "
-                    + ("Hurwitz" if stable else "unstable")
-                    + " (linearisation verdict, not a proof at a kink)"
-                )
-            else:
-                stable = None
-                note = (
-                    f"neuron(s) {names} sit exactly at a kink and the one-sided linearisations "
-                    "disagree: local stability is not decided by linearisation (simulate it)"
-                )
-            message = f"{message}; {note}" if message else note
-        return dataclasses.replace(self, stable=stable, eigenvalues=eig, message=message)
+        if self.x.shape != (net.n,):
+            raise ValidationError(f"net: has n = {net.n} neurons, the equilibrium {self.x.size}")
+        u = net.u if self.u is None else self.u
+        if not self.converged:
+            nan = float("nan")
+            ls = LocalStability(
+                "undecided", "not an equilibrium (the solver did not converge): nothing to "
+                "classify", nan, np.array([], dtype=complex), np.zeros(net.n, dtype=bool),
+                np.array([], dtype=np.intp), "none")
+        else:
+            ls = verdict(net, np.asarray(self.x, dtype=float), u, dense_limit=int(limit))
+        note = f"local stability: {ls}"
+        message = f"{self.message}; {note}" if self.message else note
+        eig = ls.eigenvalues if ls.eigenvalues.size else None
+        return dataclasses.replace(self, stable=ls.stable, eigenvalues=eig, stability=ls,
+                                   message=message)
+
+    def _fields_for_dict(self) -> dict[str, Any]:
+        out = super()._fields_for_dict()
+        out.pop("stats", None)
+        out["stats"] = dict(self.stats)
+        return out
 
 
-def _sorted_eigs(jac: FloatArray) -> NDArray[np.complex128]:
-    eig = np.linalg.eigvals(jac).astype(complex)
-    order = np.lexsort((eig.imag, -eig.real))
-    return eig[order]
+def kink_neurons(net: Network, x: FloatArray, *, rtol: float = 1e-9,
+                 u: FloatArray | None = None) -> NDArray[np.intp]:
+    """Neurons of a piecewise-linear network whose drive lies at a threshold (within ``rtol``).
 
-
-def kink_neurons(net: Network, x: FloatArray, *, rtol: float = 1e-9) -> NDArray[np.intp]:
-    """Neurons of a piecewise-linear network whose drive lies at a threshold (within ``rtol``)."""
-    prob = box_problem(net, net.u)
+    ``u`` is the input (default ``net.u``).
+    """
+    prob = box_problem(net, net.u if u is None else np.asarray(u, dtype=float))
     if prob is None:
         return np.array([], dtype=np.intp)
     z = prob.drive(np.asarray(x, dtype=float))
     scale = rtol * (1.0 + np.abs(z))
     at = (np.abs(z - prob.lo) <= scale) | (np.abs(z - prob.hi) <= scale)
     return np.flatnonzero(at)
-
-
-def _one_sided(
-    net: Network, z: FloatArray, kinks: NDArray[np.intp]
-) -> Iterator[tuple[NDArray[np.intp], FloatArray]]:
-    """Every choice of slope (0 or the linear piece's slope ``c``) for the neurons at a kink."""
-    if kinks.size > _MAX_KINKS:
-        return
-    slope = np.array([(clip_form(net.activations[int(i)]) or (1.0,))[0] for i in kinks])
-    for combo in itertools.product((False, True), repeat=kinks.size):
-        yield kinks, np.where(np.array(combo, dtype=bool), slope, 0.0)

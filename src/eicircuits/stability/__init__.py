@@ -41,8 +41,9 @@ Examples
 
 from __future__ import annotations
 
-from ._certify import METHODS, LocalStability, certify, local_stability, report_section
+from ._certify import METHODS, certify, report_section
 from ._lds import LDSResult, lds
+from ._local import LocalStability, local_stability
 from .cascade import block_structure
 from .certificate import Certificate, Verification
 from .contraction import l2_contraction, linf_weights
