@@ -212,3 +212,49 @@ def test_public_names_and_spec_builders():
     col = spec_from_dict({"builder": {"name": "cortical_column", "layers": 2, "m": 3, "f": 0.5,
                                       "u": [1.0, 1.1, 1.2], "wiring": "local"}}).network()
     assert col.names[-1] == "L1.I2"
+
+
+# ---------------------------------------------------------------- issue 10: "the" response
+def _local_wta(m: int) -> object:
+    return lateral_inhibition(m, a=0.0, b=2.0, c=2.0, d=0.5, wiring="local",
+                              u=np.linspace(1.0, 1.0 + 0.01 * (m - 1), m))
+
+
+def test_local_wta_analyses_use_the_run_from_rest() -> None:
+    # Reproduction: 255 equilibria, 8 stable; equilibrium() picks an unstable mixed state and
+    # the sweep analyses said "no winner" where a run from rest has one.
+    from eicircuits import simulate
+    from eicircuits.circuits import contrast_gain, response
+    from eicircuits.sweeps import contrast_gain as sweep_contrast_gain
+    from eicircuits.sweeps import winner as sweep_winner
+
+    net = _local_wta(8)
+    assert equilibrium(net).with_stability().stable is False
+    run = simulate(net, np.zeros(net.n), (0.0, 300.0), rtol=1e-10, atol=1e-12)
+    assert winner(run.final, net) == 7
+    eq = response(net)
+    assert eq.stable is True and "state reached from the given start" in eq.message
+    np.testing.assert_allclose(eq.x, run.final, atol=1e-7)
+    assert sweep_winner(net) == 7
+    c_in = 0.07 / 2.07  # (max − min)/(max + min) of the E inputs; the output contrast is 1
+    assert contrast_gain(net) == pytest.approx(1 / c_in, rel=1e-12)
+    assert sweep_contrast_gain(net) == pytest.approx(1 / c_in, rel=1e-12)
+
+
+def test_local_wta_equilibria_small() -> None:
+    from eicircuits import equilibria
+
+    eqs = equilibria(_local_wta(5))
+    assert len(eqs) == 31  # every nonempty set of winners
+    stable = [e for e in eqs if e.stable]
+    assert len(stable) == 5 and all(np.count_nonzero(e.x[:5] > 1e-9) == 1 for e in stable)
+    assert all(e.stable is False for e in eqs if np.count_nonzero(e.x[:5] > 1e-9) > 1)
+
+
+@pytest.mark.slow
+def test_local_wta_equilibria_255_with_8_stable() -> None:
+    from eicircuits import equilibria
+
+    eqs = equilibria(_local_wta(8))
+    assert len(eqs) == 255 and sum(bool(e.stable) for e in eqs) == 8
+    assert all(e.stability.verdict != "undecided" for e in eqs)

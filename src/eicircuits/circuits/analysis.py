@@ -2,9 +2,16 @@
 
 Contrast of a vector ``y`` of E rates: ``C(y) = (max y − min y)/(max y + min y)``. The contrast
 gain of a circuit at input ``u`` is ``C(x*_E)/C(u_E)``; for a column the output is the last
-layer's E neurons and the input the first layer's. Equilibria come from
-:func:`eicircuits.equilibrium`; the linear response at an equilibrium is exact for piecewise-linear
-activations: ``dx = (I − Λ W)⁻¹ Λ du`` with ``Λ = diag(Φ'(W x* + u))``.
+layer's E neurons and the input the first layer's. The linear response at an equilibrium is
+exact for piecewise-linear activations: ``dx = (I − Λ W)⁻¹ Λ du`` with
+``Λ = diag(Φ'(W x* + u))``.
+
+**"The" response is the state reached from rest.** A multistable circuit (a winner-take-all
+with many equilibria, most of them unstable) has no single equilibrium; every analysis here that
+speaks of "the" response (:func:`response`, :func:`solve_equilibrium`, :func:`contrast_gain`,
+:func:`differential_gain`) uses the equilibrium a run from rest ``x = 0`` settles in,
+``equilibrium(net, from_state=0)``: simulated until its active set settles, then solved exactly,
+with its local stability checked (an unstable point is never returned).
 
 Examples
 --------
@@ -35,6 +42,7 @@ __all__ = [
     "winner",
     "layer_contrasts",
     "sensitivity",
+    "response",
     "solve_equilibrium",
     "report_section",
 ]
@@ -118,13 +126,48 @@ def winner(x: ArrayLike, net: Network | None = None, *, tol: float = 1e-9) -> in
     return int(idx[active[0]]) if active.size == 1 else None
 
 
-def solve_equilibrium(net: Network, u: ArrayLike | None = None) -> FloatArray:
-    """The equilibrium ``x*`` of ``net`` (at input ``u``) via :func:`eicircuits.equilibrium`.
+def response(net: Network, u: ArrayLike | None = None) -> Any:
+    """The response of ``net`` to ``u``: the equilibrium a run from rest settles in.
+
+    ``equilibrium(net, u=u, from_state=0)`` (see the module docstring): in a multistable
+    circuit the state the network actually reaches from ``x = 0``, not whichever equilibrium a
+    solver finds first. Its ``stability`` verdict is filled in (never unstable; ``stable`` is
+    ``None`` when undecided, and the message says why).
+
+    Returns
+    -------
+    Equilibrium
 
     Raises
     ------
     ConvergenceError
-        When the solver reports no converged equilibrium (its message is passed on).
+        When the run from rest does not settle (oscillation, divergence); the message says so.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eicircuits.circuits import lateral_inhibition
+    >>> net = lateral_inhibition(4, a=0, b=2, c=2, d=0.5, wiring="local", u=[1, 1.1, 1.2, 1.3])
+    >>> eq = response(net)
+    >>> eq.x[:4].round(3).tolist(), eq.stable
+    ([0.0, 0.0, 0.0, 1.3], True)
+    """
+    from ..fixed_points import equilibrium
+
+    uu = net.u if u is None else _inputs(net, u)
+    eq = equilibrium(net, u=uu, from_state=np.zeros(net.n))
+    if not eq.converged:
+        raise ConvergenceError(f"the run from rest did not settle: {eq.message}")
+    return eq
+
+
+def solve_equilibrium(net: Network, u: ArrayLike | None = None) -> FloatArray:
+    """The rates ``x*`` of :func:`response`: the equilibrium reached from rest (at input ``u``).
+
+    Raises
+    ------
+    ConvergenceError
+        When the run from rest does not settle (its message is passed on).
 
     Examples
     --------
@@ -132,13 +175,7 @@ def solve_equilibrium(net: Network, u: ArrayLike | None = None) -> FloatArray:
     >>> solve_equilibrium(wilson_cowan(2, 3, 3, 1), [1.0, 0.5]) * 14
     array([1., 5.])
     """
-    from ..fixed_points import equilibrium
-
-    target = net if u is None else net.with_input(u)
-    eq = equilibrium(target)
-    if not eq.converged:
-        raise ConvergenceError(f"equilibrium: not converged: {eq.message}")
-    return np.asarray(eq.x, dtype=float)
+    return np.asarray(response(net, u).x, dtype=float)
 
 
 def _inputs(net: Network, u: ArrayLike | None) -> FloatArray:
@@ -182,8 +219,9 @@ def layer_contrasts(net: Network, x: ArrayLike) -> FloatArray:
 def contrast_gain(net: Network, u: ArrayLike | None = None) -> float:
     """``C(x*_E)/C(u_E)``: how much the circuit sharpens input differences.
 
-    For a column (names ``L{ℓ}.E{i}``) the output is the last layer's E rates and the input the
-    first layer's E inputs; otherwise both are the E neurons.
+    ``x*`` is the response, the state reached from rest (:func:`response`). For a column (names
+    ``L{ℓ}.E{i}``) the output is the last layer's E rates and the input the first layer's E
+    inputs; otherwise both are the E neurons.
 
     Parameters
     ----------
@@ -197,7 +235,7 @@ def contrast_gain(net: Network, u: ArrayLike | None = None) -> float:
     ValidationError
         No cell types, or a contrast that is undefined.
     ConvergenceError
-        No equilibrium found.
+        The run from rest does not settle.
 
     Examples
     --------
@@ -250,12 +288,13 @@ def sensitivity(net: Network, x: ArrayLike, u: ArrayLike | None = None) -> Float
 
 def differential_gain(net: Network, u: ArrayLike | None = None, *, i: int | None = None,
                       j: int | None = None) -> float:
-    """``∂(x_i − x_j)/∂(u_i − u_j)`` at the equilibrium: how differences pass through.
+    """``∂(x_i − x_j)/∂(u_i − u_j)`` at the response: how differences pass through.
 
-    Computed exactly from :func:`sensitivity` with the input change ``δu_i = +½``,
-    ``δu_j = −½``. Defaults: ``i``, ``j`` the (first layer's) E neurons with the largest and the
-    smallest input. For the shared motif with everything active it is ``1/(1 − a)``; for the
-    local wiring ``1/(1 − a − bc/(1 + d))`` (THEORY §5).
+    At the state reached from rest (:func:`response`). Computed exactly from :func:`sensitivity`
+    with the input change ``δu_i = +½``, ``δu_j = −½``. Defaults: ``i``, ``j`` the (first
+    layer's) E neurons with the largest and the smallest input. For the shared motif with
+    everything active it is ``1/(1 − a)``; for the local wiring ``1/(1 − a − bc/(1 + d))``
+    (THEORY §5).
 
     Raises
     ------

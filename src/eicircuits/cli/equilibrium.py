@@ -90,9 +90,7 @@ def _run(args: argparse.Namespace) -> int:
         data: Any = [_record(eq) for eq in found]
         status = 0
     else:
-        eq = equilibrium(net, method=args.method)
-        if net.n <= 2000:
-            eq = eq.with_stability(net)
+        eq = equilibrium(net, method=args.method).with_stability()  # sparse above the limit
         print(f"{label}: " + _describe(net, eq))
         data = _record(eq)
         status = 0 if eq.converged else 1

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._result import Result
 from .._threads import blas_threads, resolve_threads
 from ..errors import SizeLimitError, ValidationError
 from ..network import Network
@@ -63,7 +64,7 @@ JAX_MIN_WORK = 2e10
 
 # --------------------------------------------------------------------------- result
 @dataclasses.dataclass(frozen=True, eq=False)
-class BatchTrajectory:
+class BatchTrajectory(Result):
     """The result of :func:`simulate_batch`: ``B`` trajectories on a shared time grid.
 
     Attributes
@@ -150,6 +151,43 @@ class BatchTrajectory:
     def final(self) -> FloatArray:
         """Each member's last valid state, shape (B, n)."""
         return self.x[:, -1]
+
+    # Result shape (eicircuits._result), added for issue 10: ``success`` stays per member, so
+    # ``ok`` and ``raise_if_failed`` ask whether every member succeeded.
+    @property
+    def ok(self) -> bool:
+        """Whether every member ran to ``t1``."""
+        return bool(np.all(self.success))
+
+    @property
+    def message(self) -> str:
+        """One line: how many members succeeded, and the first failure's message."""
+        bad = np.flatnonzero(~np.asarray(self.success))
+        head = f"{self.batch_size - bad.size} of {self.batch_size} members ran to the end"
+        return head if not bad.size else f"{head}; member {int(bad[0])}: {self.messages[bad[0]]}"
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """``steps`` (per member) and the number that diverged."""
+        return {"steps": self.steps, "diverged": int(np.sum(~np.asarray(self.success)))}
+
+    def raise_if_failed(self) -> BatchTrajectory:
+        """``self`` when every member succeeded, else :class:`~eicircuits.errors.ConvergenceError`.
+
+        Raises
+        ------
+        ConvergenceError
+            With :attr:`message`.
+        """
+        if not self.ok:
+            raise self.failure_error(f"BatchTrajectory failed: {self.message}")
+        return self
+
+    def _fields_for_dict(self) -> dict[str, Any]:
+        out = super()._fields_for_dict()
+        out.pop("net", None)
+        out["message"] = self.message
+        return out
 
     def member(self, k: int) -> Trajectory:
         """Member ``k`` as a :class:`~eicircuits.dynamics.Trajectory`.

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._result import Result
 from ..network import Network
 
 __all__ = ["Trajectory", "STATUSES", "protocol_attrs"]
@@ -47,7 +48,7 @@ def protocol_attrs(u: Any, noise: Any, seed: Any, net: Network) -> dict[str, Any
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class Trajectory:
+class Trajectory(Result):
     """A simulated trajectory of a :class:`~eicircuits.Network`.
 
     Attributes
@@ -119,6 +120,20 @@ class Trajectory:
     def final(self) -> FloatArray:
         """The last state, shape (n,)."""
         return self.x[-1]
+
+    # Result shape (eicircuits._result): stats, and the network / a callable input left out of
+    # to_dict (added for issue 10's one result shape; the dynamics owner may refine it).
+    @property
+    def stats(self) -> dict[str, Any]:
+        """``nfev`` and ``steps``."""
+        return {"nfev": int(self.nfev), "steps": int(self.steps)}
+
+    def _fields_for_dict(self) -> dict[str, Any]:
+        out = super()._fields_for_dict()
+        out.pop("net", None)
+        if callable(out.get("u")):
+            out["u"] = repr(out["u"])
+        return out
 
     @property
     def n(self) -> int:

@@ -242,7 +242,8 @@ def rates(net: Network) -> np.ndarray:
 def contrast_gain(net: Network) -> float:
     """The contrast gain ``C(x*_E)/C(u_E)`` of the network for its own input (THEORY §5).
 
-    Uses :func:`eicircuits.circuits.contrast_gain` with ``u = net.u``.
+    Uses :func:`eicircuits.circuits.contrast_gain` with ``u = net.u``: ``x*`` is the response,
+    the state reached from rest (:func:`eicircuits.circuits.response`).
 
     Examples
     --------
@@ -257,12 +258,21 @@ def contrast_gain(net: Network) -> float:
     return float(_contrast_gain(net, net.u))
 
 
-def winner(net: Network) -> int:
-    """Index of the single active E neuron at equilibrium, or ``-1`` when there is none.
+def _response(net: Network) -> Any:
+    # issue 10: "the" response of a multistable circuit is the state reached from rest
+    from ..circuits import response
 
-    Uses :func:`eicircuits.circuits.winner` on the rates of :func:`eicircuits.equilibrium`
-    (for a cortical column: the last layer's E neurons; the index is the network's). ``None``
-    is stored as ``-1`` so that the output is an integer.
+    return _cached(net, "response", lambda: response(net))
+
+
+def winner(net: Network) -> int:
+    """Index of the single active E neuron in the response, or ``-1`` when there is none.
+
+    Uses :func:`eicircuits.circuits.winner` on the response, the state a run from rest settles
+    in (:func:`eicircuits.circuits.response`: ``equilibrium(net, from_state=0)``, never an
+    unstable equilibrium of a multistable circuit). For a cortical column: the last layer's E
+    neurons; the index is the network's. ``None`` is stored as ``-1`` so that the output is an
+    integer.
 
     Examples
     --------
@@ -273,7 +283,7 @@ def winner(net: Network) -> int:
     """
     from ..circuits import winner as _winner
 
-    w = _winner(_equilibrium(net).x, net)
+    w = _winner(_response(net).x, net)
     return -1 if w is None else int(w)
 
 
