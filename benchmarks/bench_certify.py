@@ -17,6 +17,8 @@ Tables:
    baseline: 10 sparse matrix–vector products.
 5. A 10-layer column of 200-neuron layers certified by composition; baseline: the ascent on
    the whole network.
+6. ``time_limit`` on a 5000-neuron inhibition-stabilised network (wall time against the limit).
+7. ``verify`` on crafted certificate files (the work a file can demand is capped).
 
 Every certificate is re-verified with ``Certificate.verify()`` and the table says how.
 """
@@ -155,7 +157,7 @@ def sparse_lds(n):
     ver, dv = timed(cert.verify)
     row(f"n={n} certify ({cert.kind}, {cert.method})", f"{dt:.2f}", f"{dv:.2f}",
         f"{cert.margin:.4g}" if cert.margin else "-", W.nnz,
-        f"{'valid' if ver else 'INVALID'}: {ver.method}")
+        f"{ver.status}: {ver.method}")
 
 
 def huge_sparse(n, k):
@@ -211,12 +213,70 @@ def column(layers, size, rng_seed=5, f=0.5, baseline=True):
         f"{'valid' if ver else 'INVALID'}: {ver.method}; ε = {cert.data.get('eps')}")
 
 
+def isn(n, rng, k=20):
+    """Sparse inhibition-stabilised E–I network (E→E gain 1.6 > 1): not ℓ∞-contracting, so
+    ``certify`` falls through to the LDS ascent; k synapses per neuron."""
+    ne = int(0.8 * n)
+    rows = np.repeat(np.arange(n), k)
+    cols = np.concatenate([rng.choice(n, size=k, replace=False) for _ in range(n)])
+    keep = rows != cols
+    rows, cols = rows[keep], cols[keep]
+    vals = np.where(cols < ne, 1.6 / (0.8 * k), -6.0 / (0.2 * k))
+    W = sp.csr_array((vals, (rows, cols)), shape=(n, n))
+    return Network(W=W, cell_types="E" * ne + "I" * (n - ne))
+
+
+def time_limits(n, limits):
+    header(f"6. time_limit honoured: inhibition-stabilised network, n = {n}", "case", "time s",
+           "verify s", "limit s", "status", "verification")
+    net = isn(n, np.random.default_rng(1))
+    for tl in limits:
+        cert, dt = timed(certify, net, time_limit=tl)
+        ver, dv = timed(cert.verify)
+        row(f"certify(time_limit={tl:g})", f"{dt:.1f}", f"{dv:.1f}", f"{tl:g}", cert.status,
+            f"{ver.status}: {ver.method}")
+
+
+def verify_caps():
+    """Crafted certificate files: the work they can demand is capped before it starts."""
+    from eicircuits.stability import Certificate
+    from eicircuits.stability.certificate import tau_fingerprint
+
+    header("7. verify on crafted files (caps)", "case", "verify s", "", "", "valid",
+           "method")
+    rng = np.random.default_rng(3)
+
+    def cert_for(net, kind, certified=True, **kw):
+        return Certificate(certified, kind, n=net.n, fingerprint=net.fingerprint(),
+                           tau_hash=tau_fingerprint(net.tau), network=net, **kw)
+
+    n = 60
+    net = Network(W=-0.5 * np.eye(n) + 0.01 * rng.standard_normal((n, n)))
+    p = np.ldexp(1.0, rng.integers(-1000, 1000, n)).astype(float)
+    cases = [("n=60, weights 2^±1000 (exact would need 2000-bit integers)",
+              cert_for(net, "lds", weights=p))]
+    m = 3000
+    net2 = Network(W=sp.diags_array(np.full(m, 0.5), format="csr"))
+    data = {"blocks": [[i] for i in range(m)], "levels": [0] * m, "eps": 0.25,
+            "block_margins": [0.5] * m}
+    cases.append((f"cascade, one block per neuron (n = {m})",
+                  cert_for(net2, "cascade", weights=np.ones(m), data=data)))
+    net3 = Network(W=np.zeros((100, 100)))
+    cases.append(("refutation V = 1e-170·1 of W − I = −I (n = 100)",
+                  cert_for(net3, "none", certified=False, refutation=np.full((100, 1), 1e-170))))
+    for label, c in cases:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ver, dv = timed(c.verify)
+        row(label, f"{dv:.2f}", "", "", "valid" if ver else "invalid", ver.method)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     ap.add_argument("--clarabel-max", type=int, default=50,
                     help="largest n for Clarabel (it needed 130 s at n = 100)")
-    ap.add_argument("--only", default="12345", help="which tables to run, e.g. 245")
+    ap.add_argument("--only", default="1234567", help="which tables to run, e.g. 245")
     args = ap.parse_args(argv)
     q = args.quick
     print(f"# bench_certify ({'quick' if q else 'full'}); numpy {np.__version__}")
@@ -230,6 +290,10 @@ def main(argv=None):
         huge_sparse(10_000 if q else 100_000, 100)
     if "5" in args.only:
         column(3 if q else 10, 200, baseline=not q)
+    if "6" in args.only:
+        time_limits(1500 if q else 5000, [5.0] if q else [10.0, 60.0])
+    if "7" in args.only:
+        verify_caps()
     return 0
 
 

@@ -84,8 +84,9 @@ def test_wilson_cowan_w_ee_above_one_is_refused_with_the_reason(w_ee):
     cert = certify(net)
     assert not cert.certified and cert.kind == "none"
     rel = "=" if w_ee == 1.0 else ">"
-    assert cert.statement.startswith(f"W_ii = {w_ee:g} {rel} 1 for neuron 0: not LDS; local "
-                                     "stability depends on τ")
+    assert cert.statement.startswith(f"E neuron '0' excites itself with weight {w_ee:g} {rel} 1: "
+                                     "W − I is not Lyapunov diagonally stable")
+    assert "local stability depends on τ" in cert.statement
     assert "local_stability" in cert.statement
     assert cert.verify() and cert.verify().method == "refutation"
 
@@ -159,7 +160,7 @@ def test_refusal_carries_an_exact_refutation(certs):
     assert cert.kind == "none" and cert.refutation is not None
     ver = cert.verify()
     assert ver.exact and "exact" in ver.message
-    assert "W_ii = 1.5 > 1 for neuron 0" in cert.statement
+    assert "neuron '0' excites itself with weight 1.5 > 1" in cert.statement
 
 
 def test_tampered_certificates_fail(certs):
@@ -403,7 +404,7 @@ def test_unequal_tau_experiment_near_the_lds_boundary():
 def test_report_section():
     sec = report_section(wilson_cowan(1.4, 2.0, 2.0, 0.5))
     assert sec.title == "Stability" and not sec.data["certified"]
-    assert "W_ii = 1.4 > 1" in sec.text and sec.data["verification"]["valid"]
+    assert "excites itself with weight 1.4 > 1" in sec.text and sec.data["verification"]["valid"]
     json.dumps(sec.data)
 
 
@@ -428,14 +429,15 @@ def test_cli_certify_and_verify(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "CERTIFIED (lds" in text and "not claimed" in text and "valid" in text
     assert _cli(["verify", str(out), str(spec)]) == 0
-    assert "valid (sylvester-exact, exact)" in capsys.readouterr().out
+    assert capsys.readouterr().out.startswith("VALID (sylvester-exact, exact)")
     assert _cli(["verify", str(out), str(other)]) == 1
     assert "different weight matrix" in capsys.readouterr().out
     isn = tmp_path / "isn.toml"
     isn.write_text('[network]\nW = [[2.0, -3.0], [3.0, -1.0]]\ncell_types = "EI"\n')
     assert _cli(["certify", str(isn), "--json"]) == 1
     d = json.loads(capsys.readouterr().out)
-    assert d["certified"] is False and d["statement"].startswith("W_ii = 2 > 1 for neuron 0")
+    assert d["certified"] is False
+    assert d["statement"].startswith("E neuron '0' excites itself with weight 2 > 1")
 
 
 def test_verify_exact_is_limited_and_large_certificates_use_floating_point():

@@ -233,7 +233,7 @@ def test_comparison_check_against_a_dense_loop():
                         for i in range(n)])
         worst = float(np.max(hat @ v / v))
         for M in (A, sp.csr_array(A)):
-            ok, _ = _comparison_check(M, p, v)
+            ok, _, _ = _comparison_check(M, p, v)
             if ok:
                 assert worst < 0 and np.linalg.eigvalsh(S)[-1] < 0
             if worst < -1e-9:

@@ -2,7 +2,12 @@
 
 A registry of strategies, tried cheapest first by ``method="auto"``:
 
+0. the activations must honour the contract of every certificate (slopes in ``[0, 1]``,
+   checked on samples by :func:`eicircuits.activations.check_activation`; a declared slope
+   above 1 is refused with the reason, THEORY §9);
 1. ``"diagonal"`` — some ``W_ii ≥ 1``: not LDS (refutation ``X = e_i e_iᵀ``), say why;
+   then the excitatory subnetwork: ``ρ(W_EE) ≥ 1`` (inhibition-stabilised) is not LDS either
+   (refutation: the Perron vector of ``W_EE``);
 2. ``"contraction-linf"`` — the Metzler majorant has spectral abscissa ``< 1``: the rate form
    contracts in a Perron-weighted ℓ∞ norm for every ``τ`` (the strongest statement);
 3. ``"cascade"`` — several strongly connected blocks (and ``n`` above the SDP size): compose
@@ -11,17 +16,22 @@ A registry of strategies, tried cheapest first by ``method="auto"``:
    with equal ``τ`` and ``n ≤ 10`` the weighted-ℓ2 contraction LMI is tried on top;
 5. otherwise a refusal carrying a refutation (``W − I`` not LDS) or saying it is inconclusive.
 
+Every candidate is re-checked by :meth:`Certificate.verify` before it is returned; a check
+that is not a proof (a Lanczos estimate above ``DENSE_VERIFY_LIMIT``) gives "numerical
+evidence" with ``certified = False``.
+
 Examples
 --------
 >>> from eicircuits import Network
 >>> cert = certify(Network(W=[[1.3, -1.0], [2.0, -0.5]], cell_types="EI"))
->>> cert.certified, cert.statement.split(";")[0]
-(False, 'W_ii = 1.3 > 1 for neuron 0: not LDS')
+>>> cert.certified, cert.statement.split(":")[0]
+(False, "E neuron '0' excites itself with weight 1.3 > 1")
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -30,77 +40,61 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from .._limits import DENSE_EIG_LIMIT
 from .._report import Section
-from ..errors import EICircuitsWarning, ValidationError
+from ..errors import EICircuitsWarning, SolverError, ValidationError
 from ..network import Network
 from ._lds import SDP_LIMIT, LDSResult, lds
-from .certificate import Certificate, _a_matrix, tau_fingerprint
-from .matrices import comparison_vectors, is_metzler, majorant, spectral_abscissa
+from .certificate import Certificate, _a_matrix, claimable, comparison_margin
+from .matrices import comparison_vectors, is_metzler, majorant
 from .refute import refute_diagonal
 
 __all__ = ["certify", "METHODS", "local_stability", "LocalStability", "report_section"]
 
 FloatArray = NDArray[np.float64]
 
-_LOCAL_HINT = "local stability depends on τ: use eicircuits.local_stability(net, x_eq)"
 
-
-# ---------------------------------------------------------------------- statements
-def _tau_clause(net: Network) -> str:
-    if net.equal_tau:
-        return (f"with these equal time constants (τ = {net.tau[0]:g}) it is globally "
-                "asymptotically stable")
-    return ("it is locally exponentially stable for every choice of time constants and the "
-            "voltage form is globally stable; global stability of the rate form with these "
-            "unequal time constants is not claimed (an open question, THEORY §3)")
-
-
-def _lds_statement(net: Network, how: str, margin: float | None) -> str:
-    m = f", margin {margin:.3g}" if margin is not None else ""
-    return (f"W − I is Lyapunov diagonally stable ({how}{m}): for every constant input u and "
-            "every activation with slopes in [0, 1] the network has exactly one equilibrium (the "
-            f"unique Nash equilibrium of the neurons' game), and {_tau_clause(net)}")
-
-
+# ---------------------------------------------------------------------- building blocks
 def _base(net: Network) -> dict[str, Any]:
-    return {"n": net.n, "fingerprint": net.fingerprint(), "tau_hash": tau_fingerprint(net.tau),
-            "network": net}
+    return {"n": net.n, "fingerprint": net.fingerprint(), "network": net}
+
+
+def _lds_norm() -> str:
+    return "P-weighted ℓ2 (Lyapunov function, τ-free)"
+
+
+def _inconclusive(net: Network, method: str, reason: str) -> Certificate:
+    return Certificate(False, "none", method=method, data={"reason": reason}, **_base(net))
 
 
 def _from_lds(net: Network, res: LDSResult, kind: str = "lds",
               extra: dict[str, Any] | None = None) -> Certificate:
-    if res.is_lds:
-        return Certificate(True, kind, _lds_statement(net, f"P = diag(p) from {res.method}",
-                                                      res.margin),
-                           method=res.method, weights=res.p, margin=res.margin,
-                           norm="P-weighted ℓ2 (Lyapunov function, τ-free)",
+    if res.is_lds and res.p is not None:
+        return Certificate(True, kind, method=res.method, weights=res.p,
+                           margin=claimable(res.margin), norm=_lds_norm(),
                            data=dict(extra or {}), **_base(net))
     if res.is_lds is False:
         return _refusal(net, res.refutation, res.method, res.message)
-    return Certificate(False, "none",
-                       f"inconclusive: {res.message}; no τ-free guarantee; {_LOCAL_HINT}",
-                       method=res.method, data={"reason": res.message}, **_base(net))
+    return _inconclusive(net, res.method, f"inconclusive: {res.message}")
 
 
 def _refusal(net: Network, V: Any, method: str, reason: str) -> Certificate:
-    d = net.diag
-    if V is not None and V.shape[1] == 1 and np.count_nonzero(V) == 1:
-        i = int(np.flatnonzero(V[:, 0])[0])
-        rel = ">" if d[i] > 1 else "="
-        statement = (f"W_ii = {d[i]:g} {rel} 1 for neuron {i}: not LDS; {_LOCAL_HINT} "
-                     f"(neuron {net.names[i]!r} is a concave player: its own energy is not "
-                     "convex in its rate)")
-    else:
-        hurwitz = ""
-        if net.n <= 2000:
-            hurwitz = ("; W − I is Hurwitz, so the fully active linear regime is stable "
-                       "for equal τ" if spectral_abscissa(_a_matrix(net)) < 0 else
-                       "; W − I is not even Hurwitz")
-        statement = (f"W − I is not Lyapunov diagonally stable: the attached refutation "
-                     f"X = VVᵀ ⪰ 0 has diag((W − I)X) ≥ 0{hurwitz}; no τ-free guarantee; "
-                     f"{_LOCAL_HINT}")
-    return Certificate(False, "none", statement, method=method, refutation=V,
-                       data={"reason": reason}, **_base(net))
+    return Certificate(False, "none", method=method, refutation=V, data={"reason": reason},
+                       **_base(net))
+
+
+def _activation_refusal(net: Network, acts: tuple[Any, ...]) -> Certificate | None:
+    """A refusal when some activation declares slopes above 1 (THEORY §9), else ``None``."""
+    for act in acts:
+        s = float(act.max_slope)
+        if not s <= 1.0:
+            return _inconclusive(
+                net, "activation",
+                f"activation {act!r} has slopes up to {s:g} > 1, and every certificate here "
+                "assumes slopes in [0, 1] (THEORY §9: with steeper slopes LDS of W − I no "
+                "longer implies a unique, stable equilibrium); rescale a bounded-slope "
+                "activation with eicircuits.activations.unit_slope")
+    return None
 
 
 # ---------------------------------------------------------------------- strategies
@@ -110,25 +104,52 @@ def _m_diagonal(net: Network, **_: Any) -> Certificate | None:
         return None
     V = refute_diagonal(_a_matrix(net))
     i = int(np.flatnonzero(V[:, 0])[0])
-    return _refusal(net, V, "diagonal", f"W[{i}, {i}] = {d[i]:g} ≥ 1")
+    cert = _refusal(net, V, "diagonal", f"W[{i}, {i}] = {d[i]:g} ≥ 1")
+    neuron = {"index": i, "name": net.names[i], "weight": float(d[i]),
+              "type": None if net.cell_types is None else net.cell_types[i]}
+    return dataclasses.replace(cert, data={**cert.data, "neuron": neuron})
+
+
+def _m_excitatory(net: Network, **_: Any) -> Certificate | None:
+    """Refute LDS when the excitatory subnetwork alone is unstable (``ρ(W_EE) ≥ 1``).
+
+    Principal submatrices of an LDS matrix are LDS, and ``W_EE − I`` is Metzler (Dale's law),
+    for which LDS ⇔ Hurwitz; so ``α(W_EE) ≥ 1`` (an inhibition-stabilised network) refutes
+    LDS, with the Perron vector of ``W_EE`` (zero on the I neurons) as the refutation.
+    """
+    from .cascade import _sub
+    from .matrices import perron_vector
+    from .refute import verify_refutation
+
+    e = net.e_idx
+    if e.size < 2:
+        return None
+    Wee = _sub(net.W, e, e)
+    if not is_metzler(Wee):
+        return None
+    try:
+        z, alpha = perron_vector(Wee)
+    except SolverError:
+        return None
+    if alpha < 1.0:
+        return None
+    V = np.zeros((net.n, 1))
+    V[e, 0] = z
+    if not verify_refutation(_a_matrix(net), V)[0]:
+        return None
+    return _refusal(net, V, "excitatory-subnetwork",
+                    f"the excitatory subnetwork alone is unstable: ρ(W_EE) = {alpha:.4g} ≥ 1")
 
 
 def _m_linf(net: Network, **_: Any) -> Certificate | None:
     from .contraction import linf_weights
 
     eta, rate = linf_weights(net)
-    if eta is None or rate <= 0:
+    rate = claimable(rate)
+    if eta is None or rate is None:
         return None
-    rate = float(np.nextafter(rate * (1.0 - 1e-12), 0.0))  # claim a hair less than computed
-    statement = (
-        "the rate form contracts in the weighted ℓ∞ norm max_i |x_i| / η_i (η: Perron or "
-        "comparison vector of the Metzler majorant of W) for every constant input u, every "
-        "activation with slopes in [0, 1] and every choice of time constants; with these time "
-        f"constants at rate {rate:.4g}: exactly one equilibrium, globally exponentially stable "
-        "(W − I is also LDS)")
-    return Certificate(True, "contraction-linf", statement, method="contraction-linf",
-                       weights=eta, rate=rate, norm="weighted ℓ∞ (max_i |x_i| / η_i)",
-                       **_base(net))
+    return Certificate(True, "contraction-linf", method="contraction-linf", weights=eta,
+                       rate=rate, norm="weighted ℓ∞ (max_i |x_i| / η_i)", **_base(net))
 
 
 def _comparison_like(net: Network, kind: str) -> Certificate | None:
@@ -142,12 +163,14 @@ def _comparison_like(net: Network, kind: str) -> Certificate | None:
     from ._lds import lds_margin, round_weights
 
     p = round_weights(w / v)
-    margin = lds_margin(_a_matrix(net), p) if n <= 20000 else None
-    how = ("P = diag(w / v) from the comparison (H-matrix) test on the Metzler majorant"
-           if kind == "comparison" else "P = diag(w / v) from two linear solves (Metzler)")
-    return Certificate(True, kind, _lds_statement(net, how, margin), method=kind, weights=p,
-                       margin=margin, norm="P-weighted ℓ2 (Lyapunov function, τ-free)",
-                       data={"v": v / np.max(v)}, **_base(net))
+    v = v / np.max(v)
+    A = _a_matrix(net)
+    if n <= DENSE_EIG_LIMIT:
+        margin = claimable(lds_margin(A, p))
+    else:  # the margin the comparison test proves (Gershgorin), O(nnz)
+        margin = claimable(comparison_margin(A, p, v))
+    return Certificate(True, kind, method=kind, weights=p, margin=margin, norm=_lds_norm(),
+                       data={"v": v}, **_base(net))
 
 
 def _m_comparison(net: Network, **_: Any) -> Certificate | None:
@@ -170,8 +193,11 @@ def _lds_with(method: str) -> Callable[..., Certificate | None]:
     def run(net: Network, *, solver: str | None = None, optimize: bool = False,
             time_limit: float | None = None, **_: Any) -> Certificate | None:
         A = _a_matrix(net)
-        res = lds(A, method=method, cell_types=net.cell_types, solver=solver,
-                  optimize=optimize, time_limit=time_limit)
+        try:
+            res = lds(A, method=method, cell_types=net.cell_types, solver=solver,
+                      optimize=optimize, time_limit=time_limit)
+        except SolverError as exc:
+            return _inconclusive(net, method, f"the {method} search failed: {exc}")
         return _from_lds(net, res)
 
     return run
@@ -184,15 +210,12 @@ def _m_l2(net: Network, *, solver: str | None = None, **_: Any) -> Certificate |
     if found is None:
         return None
     P, q, c = found
-    rate = c / float(net.tau[0])
-    statement = (
-        f"with these equal time constants (τ = {net.tau[0]:g}) the rate form contracts in "
-        f"‖x‖_P = √(xᵀPx) at rate {rate:.4g} for every constant input u and every activation "
-        "with slopes in [0, 1]: exactly one equilibrium, globally exponentially stable; W − I is "
-        "then LDS, so every equilibrium is locally exponentially stable for any τ")
-    return Certificate(True, "contraction-l2", statement, method="contraction-l2 (SDP bisection)",
-                       weights=P, rate=rate, norm="‖x‖_P = √(xᵀPx)",
-                       data={"q": q, "c": c}, **_base(net))
+    rate = claimable(c / float(net.tau[0]))
+    if rate is None:
+        return None
+    return Certificate(True, "contraction-l2", method="contraction-l2 (SDP bisection)",
+                       weights=P, rate=rate, norm="‖x‖_P = √(xᵀPx)", data={"q": q, "c": c},
+                       **_base(net))
 
 
 def _m_cascade(net: Network, *, solver: str | None = None, **_: Any) -> Certificate | None:
@@ -204,16 +227,14 @@ def _m_cascade(net: Network, *, solver: str | None = None, **_: Any) -> Certific
         types = None if net.cell_types is None else [net.cell_types[i] for i in idx]
         return lds(A, cell_types=types, solver=solver, optimize=False)
 
-    p, data, msg = cascade_weights(net, block_lds)
+    try:
+        p, data, msg = cascade_weights(net, block_lds)
+    except SolverError as exc:
+        return _inconclusive(net, "cascade", f"the cascade composition failed: {exc}")
     if p is None:
-        return Certificate(False, "none", f"the cascade composition failed: {msg}; "
-                           f"{_LOCAL_HINT}", method="cascade", data={"reason": msg},
-                           **_base(net))
-    return Certificate(True, "cascade",
-                       _lds_statement(net, f"cascade of per-block certificates: {msg}", None),
-                       method="cascade", weights=p,
-                       norm="P-weighted ℓ2 (Lyapunov function, τ-free)", data=data,
-                       **_base(net))
+        return _inconclusive(net, "cascade", f"the cascade composition failed: {msg}")
+    return Certificate(True, "cascade", method="cascade", weights=p, norm=_lds_norm(),
+                       data=data, **_base(net))
 
 
 METHODS: dict[str, Callable[..., Certificate | None]] = {
@@ -237,54 +258,103 @@ _AUTO_L2_LIMIT = 10
 
 
 def _checked(net: Network, cert: Certificate | None) -> Certificate | None:
-    """``cert`` if it is a refusal or passes :meth:`Certificate.verify`, else ``None``.
+    """``cert`` if it is a refusal or its verification is a proof; numerical evidence (not
+    certified) if the check is only an estimate; ``None`` if it fails verification.
 
-    ``certify`` never claims what the independent check does not confirm.
+    ``certify`` never claims what the independent check does not prove.
     """
     if cert is None or not cert.certified:
         return cert
     ver = cert.verify()
-    if ver:
+    if not ver:
+        return None
+    if ver.proof:
         return cert
-    return None
+    return dataclasses.replace(cert, certified=False)
 
 
 def _failed(net: Network, method: str) -> Certificate:
-    return Certificate(False, "none",
-                       f"method {method!r} found no certificate that passes independent "
-                       f"verification; try method='auto'; {_LOCAL_HINT}", method=method,
-                       data={"reason": f"{method} failed"}, **_base(net))
+    return _inconclusive(net, method, f"method {method!r} found no certificate that passes "
+                         "independent verification; try method='auto'")
 
 
-def _auto(net: Network, **opts: Any) -> Certificate:
+class _Clock:
+    def __init__(self, time_limit: float | None, progress: Callable[[str], None] | None):
+        self.t0 = time.perf_counter()
+        self.limit = time_limit
+        self.progress = progress
+        self.steps: list[str] = []
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.t0
+
+    def remaining(self) -> float | None:
+        if self.limit is None:
+            return None
+        return max(0.0, self.limit - self.elapsed())
+
+    def expired(self) -> bool:
+        r = self.remaining()
+        return r is not None and r <= 0.0
+
+    def step(self, name: str) -> None:
+        self.steps.append(name)
+        if self.progress is not None:
+            self.progress(f"certify: {name} (n = {{n}}, {self.elapsed():.1f} s elapsed)")
+
+
+def _auto(net: Network, clock: _Clock, **opts: Any) -> Certificate:
     cert = _m_diagonal(net)
     if cert is not None:
         return cert
-    cert = _checked(net, _m_linf(net))
-    if cert is not None:
+    evidence: Certificate | None = None
+
+    def keep(c: Certificate | None) -> Certificate | None:
+        nonlocal evidence
+        if c is not None and c.status == "numerical_evidence" and evidence is None:
+            evidence = c
+        return c
+
+    if net.cell_types is not None and net.e_idx.size > 1:
+        clock.step("excitatory subnetwork")
+        cert = _m_excitatory(net)
+        if cert is not None:
+            return cert
+    clock.step("contraction-linf")
+    cert = keep(_checked(net, _m_linf(net)))
+    if cert is not None and cert.certified:
         return cert
-    if net.n > SDP_LIMIT:
+    if net.n > SDP_LIMIT and not clock.expired():
         from .cascade import block_structure
 
         blocks, _ = block_structure(net.W)
         if len(blocks) > 1:
-            cert = _checked(net, _m_cascade(net, **opts))
+            clock.step(f"cascade of {len(blocks)} blocks")
+            cert = keep(_checked(net, _m_cascade(net, **opts)))
             if cert is not None and cert.certified:
                 return cert
-    cert = _checked(net, METHODS["lds"](net, **opts))
+    if clock.expired():
+        return evidence or _inconclusive(net, "auto", f"time limit of {clock.limit:g} s "
+                                         "reached before a certificate was found")
+    clock.step("lds")
+    cert = keep(_checked(net, METHODS["lds"](net, **{**opts, "time_limit": clock.remaining()})))
     if cert is None:
-        return _failed(net, "lds")
-    if cert.certified and net.equal_tau and net.n <= _AUTO_L2_LIMIT:
+        return evidence or _failed(net, "lds")
+    if (cert.certified and net.equal_tau and net.n <= _AUTO_L2_LIMIT
+            and not clock.expired()):
+        clock.step("contraction-l2")
         l2 = _checked(net, _m_l2(net, **opts))
-        if l2 is not None:
-            l2.data["lds_weights"] = cert.weights
-            l2.data["lds_margin"] = cert.margin
-            return l2
+        if l2 is not None and l2.certified:
+            data = dict(l2.data, lds_weights=cert.weights, lds_margin=cert.margin)
+            return dataclasses.replace(l2, data=data)
+    if not cert.certified and cert.refutation is None and evidence is not None:
+        return evidence
     return cert
 
 
 def certify(net: Network, *, method: str = "auto", solver: str | None = None,
-            optimize: bool = False, time_limit: float | None = None) -> Certificate:
+            optimize: bool = False, time_limit: float | None = None,
+            progress: Callable[[str], None] | None = None) -> Certificate:
     """Certify the stability of ``net`` (THEORY §3), or say why not, with a proof either way.
 
     Parameters
@@ -299,44 +369,73 @@ def certify(net: Network, *, method: str = "auto", solver: str | None = None,
     optimize : bool
         Ascent: maximise the margin instead of stopping at the first certificate.
     time_limit : float, optional
-        Seconds allowed to the ascent.
+        Seconds allowed to the search (the ascent stops with what it has; the final
+        verification of a candidate is not interrupted). ``stats["seconds"]`` records the time.
+    progress : callable, optional
+        Called with one line of text at each step (the CLI prints it to stderr).
 
     Returns
     -------
     Certificate
         ``certified`` with ``kind``, ``weights``, ``rate``/``margin`` and ``statement``; or not,
         with the reason in ``statement`` and, when found, a ``refutation``. A certificate is
-        returned as certified only after :meth:`Certificate.verify` has confirmed it (in exact
-        arithmetic for ``n ≤ 60``).
+        returned as certified only after :meth:`Certificate.verify` has proved it (in exact
+        arithmetic for ``n ≤ 60``, with rigorous rounding bounds above); a weight vector whose
+        check is only a Lanczos estimate (``n > DENSE_VERIFY_LIMIT``) is returned as
+        ``status == "numerical_evidence"``, not certified.
 
     Raises
     ------
     ValidationError
-        Unknown ``method``, or a method that does not apply (e.g. ``"metzler"`` with inhibition).
+        Unknown ``method``, a method that does not apply (e.g. ``"metzler"`` with inhibition),
+        or an activation that breaks its declared contract (measured by
+        :func:`eicircuits.activations.check_activation`).
 
     Examples
     --------
     >>> from eicircuits import Network
     >>> cert = certify(Network(W=[[0.2, -0.3], [0.4, -0.1]], cell_types="EI"))
-    >>> cert.kind, bool(cert.verify())
-    ('contraction-linf', True)
+    >>> cert.kind, bool(cert.verify()), cert.stats["seconds"] < 60
+    ('contraction-linf', True, True)
     """
+    from ..activations import check_activation
+
     if not isinstance(net, Network):
         raise ValidationError(f"net: expected a Network, got {type(net).__name__}")
-    opts = {"solver": solver, "optimize": optimize, "time_limit": time_limit}
-    if solver is not None and method in _NO_SDP:
-        warnings.warn(f"certify: solver={solver!r} has no effect with method={method!r} "
-                      "(it uses no SDP)", EICircuitsWarning, stacklevel=2)
-    if method == "auto":
-        return _auto(net, **opts)
-    if method not in METHODS:
+    if time_limit is not None and not (isinstance(time_limit, (int, float))
+                                       and time_limit > 0):
+        raise ValidationError(f"time_limit: expected a positive number of seconds, "
+                              f"got {time_limit!r}")
+    if method != "auto" and method not in METHODS:
         raise ValidationError(
             f"method: expected 'auto' or one of {sorted(METHODS)}, got {method!r}"
         )
-    cert = _checked(net, METHODS[method](net, **opts))
+    if solver is not None and method in _NO_SDP:
+        warnings.warn(f"certify: solver={solver!r} has no effect with method={method!r} "
+                      "(it uses no SDP)", EICircuitsWarning, stacklevel=2)
+    n = net.n
+
+    def say(line: str) -> None:
+        if progress is not None:
+            progress(line.replace("{n}", str(n)))
+
+    clock = _Clock(time_limit, say if progress is not None else None)
+    acts = tuple(dict.fromkeys(net.activations))
+    cert = _activation_refusal(net, acts)
     if cert is None:
-        return _failed(net, method)
-    return cert
+        for act in acts:
+            check_activation(act)  # raises ValidationError with the measured violation
+        opts = {"solver": solver, "optimize": optimize, "time_limit": time_limit}
+        if method == "auto":
+            cert = _auto(net, clock, **opts)
+        else:
+            clock.step(method)
+            cert = _checked(net, METHODS[method](net, **opts)) or _failed(net, method)
+    stats = {"seconds": clock.elapsed(), "n": n, "steps": clock.steps,
+             "time_limit": time_limit}
+    if progress is not None:
+        say(f"certify: {cert.status} after {stats['seconds']:.1f} s")
+    return dataclasses.replace(cert, stats=stats)
 
 
 # ---------------------------------------------------------------------- local stability
@@ -442,10 +541,12 @@ def report_section(net: Network, *, time_limit: float = 30.0) -> Section:
     """
     cert = certify(net, time_limit=time_limit)
     ver = cert.verify()
-    lines = [str(cert), f"verification: {'valid' if ver else 'FAILED'} — {ver.message}"]
+    verdict = {"valid": "valid", "numerical_evidence": "numerical evidence only",
+               "nothing_to_verify": "nothing to verify"}.get(ver.status, "FAILED")
+    lines = [str(cert), f"verification: {verdict} — {ver.message}"]
     data = {k: v for k, v in cert.to_dict().items() if k not in ("weights", "refutation")}
     if net.n <= 50:
         data = cert.to_dict()
-    data["verification"] = {"valid": ver.valid, "exact": ver.exact, "method": ver.method,
-                            "message": ver.message}
+    data["verification"] = {"valid": ver.valid, "exact": ver.exact, "proof": ver.proof,
+                            "status": ver.status, "method": ver.method, "message": ver.message}
     return Section("Stability", "\n".join(lines), data)

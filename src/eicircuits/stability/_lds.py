@@ -43,6 +43,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike, NDArray
 
+from .._limits import DENSE_EIG_LIMIT
 from .._threads import blas_threads
 from ..errors import SolverError, ValidationError
 from .matrices import as_square, comparison_vectors, is_metzler, lds_2x2, perron_vector
@@ -103,6 +104,12 @@ def round_weights(p: ArrayLike, bits: int = 30) -> FloatArray:
     return np.ldexp(np.round(np.ldexp(m, bits)), e - bits)
 
 
+def _start_vector(n: int) -> FloatArray:
+    """A fixed generic Lanczos start: ``1`` can lie in an invariant subspace (for a singular
+    ``W − I`` with zero row sums ARPACK then stops with error -9)."""
+    return 1.0 + 0.5 * np.random.default_rng(12345).random(n)
+
+
 def _sym_matvec(A: Any, p: FloatArray) -> spla.LinearOperator:
     n = A.shape[0]
     At = A.T.tocsr() if sp.issparse(A) else A.T
@@ -123,9 +130,9 @@ def lds_margin(A: Any, p: ArrayLike, *, tol: float = 1e-10) -> float:
         op = _sym_matvec(A, p)
         try:
             val = spla.eigsh(op, k=1, which="LA", tol=tol, return_eigenvectors=False,
-                             maxiter=max(2000, 10 * n), v0=np.ones(n))
-        except spla.ArpackNoConvergence as exc:
-            raise SolverError(f"lds_margin: Lanczos did not converge for n = {n}") from exc
+                             maxiter=max(2000, 10 * n), v0=_start_vector(n))
+        except spla.ArpackError as exc:  # no convergence, or a breakdown (error -9)
+            raise SolverError(f"lds_margin: Lanczos failed for n = {n}: {exc}") from exc
         return -float(val[0]) / (2 * float(np.mean(p)))
     dense = A.toarray() if sp.issparse(A) else A
     lam = float(np.linalg.eigvalsh(_sym_dense(dense, p))[-1])
@@ -177,6 +184,10 @@ def _cvxpy_solve(prob: Any, solver: str | None) -> str:
     )
 
 
+class _Done(Exception):
+    pass
+
+
 # --------------------------------------------------------------------------- strategies
 def _lds_2x2(A: FloatArray) -> LDSResult:
     ok, p = lds_2x2(A)
@@ -207,7 +218,12 @@ def _lds_metzler(A: Any) -> LDSResult:
     # Metzler, not Hurwitz: the Perron eigenvector z (α ≥ 0) refutes with X = zzᵀ.
     z, alpha = perron_vector(A)
     V = z[:, None]
-    ok, _, _ = verify_refutation(A, V, exact=False)
+    ok = alpha >= 0 and verify_refutation(A, V)[0]
+    if alpha >= 0 and not ok and A.shape[0] <= DENSE_EIG_LIMIT:
+        # rounding errors of z at the boundary: the eigen refutation snaps to dyadic grids
+        Ve = refute_eigen(A.toarray() if sp.issparse(A) else A)
+        if Ve is not None:
+            V, ok = Ve, True
     if alpha >= 0 and ok:
         return LDSResult(False, None, None, V, "metzler",
                          f"Metzler with spectral abscissa {alpha:.6g} ≥ 0: not Hurwitz, not LDS")
@@ -264,19 +280,35 @@ def _top_eigs(A: Any, At: Any, p: FloatArray, k: int, v0: FloatArray | None,
     return vals, vecs
 
 
-def _ei_start(A: Any, At: Any, e_mask: FloatArray | None, dense: bool) -> FloatArray:
+class _Timeout(Exception):
+    pass
+
+
+def _ei_start(A: Any, At: Any, e_mask: FloatArray | None, dense: bool,
+              deadline: float | None = None) -> FloatArray:
     n = A.shape[0]
     if e_mask is None or e_mask.all() or not e_mask.any():
         return np.ones(n)
 
-    def f(s: float) -> float:
-        p = np.where(e_mask, 1.0, np.exp(s))
-        vals, _ = _top_eigs(A, At, p, 1, np.ones(n), dense)
-        return float(vals[-1]) / float(np.mean(p))
+    best = (np.inf, 0.0)
 
-    res = so.minimize_scalar(f, bounds=(-12.0, 12.0), method="bounded",
-                             options={"xatol": 1e-4, "maxiter": 60})
-    return np.where(e_mask, 1.0, np.exp(res.x))
+    def f(s: float) -> float:
+        nonlocal best
+        if deadline is not None and time.perf_counter() > deadline:
+            raise _Timeout
+        p = np.where(e_mask, 1.0, np.exp(s))
+        vals, _ = _top_eigs(A, At, p, 1, _start_vector(n), dense)
+        val = float(vals[-1]) / float(np.mean(p))
+        best = min(best, (val, s))
+        return val
+
+    try:
+        res = so.minimize_scalar(f, bounds=(-12.0, 12.0), method="bounded",
+                                 options={"xatol": 1e-4, "maxiter": 60})
+        s_best = float(res.x)
+    except _Timeout:
+        s_best = best[1]
+    return np.where(e_mask, 1.0, np.exp(s_best))
 
 
 def _lds_ascent(A: Any, *, e_mask: FloatArray | None, optimize: bool, max_iter: int,
@@ -293,7 +325,8 @@ def _lds_ascent(A: Any, *, e_mask: FloatArray | None, optimize: bool, max_iter: 
     At = As.T.tocsr() if sp.issparse(As) else As.T
     k = n if dense_eig else min(6, n - 1)
     t0 = time.perf_counter()
-    p0 = _ei_start(As, At, e_mask, dense_eig)
+    deadline = None if time_limit is None else t0 + time_limit
+    p0 = _ei_start(As, At, e_mask, dense_eig, deadline)
     state: dict[str, Any] = {"best": None, "best_val": np.inf, "v0": None}
     # Stop early (not optimize) once the true λ_max is below this (scaled units, mean p = 1).
     target = 1e-4
@@ -310,6 +343,8 @@ def _lds_ascent(A: Any, *, e_mask: FloatArray | None, optimize: bool, max_iter: 
             state["best_val"], state["best"] = val, p.copy()
 
     def objective(s: FloatArray, mu: float) -> tuple[float, FloatArray]:
+        if deadline is not None and time.perf_counter() > deadline:
+            raise _Done
         p = np.exp(s - np.max(s))
         m = float(np.mean(p))
         kk = k if dense_eig else min(k, n - 1)
@@ -326,9 +361,6 @@ def _lds_ascent(A: Any, *, e_mask: FloatArray | None, optimize: bool, max_iter: 
         f = F / m
         grad_p = gp / m - F / (m * m * n)
         return f, p * grad_p
-
-    class _Done(Exception):
-        pass
 
     def callback(xk: FloatArray) -> None:
         if time_limit is not None and time.perf_counter() - t0 > time_limit:
@@ -348,9 +380,9 @@ def _lds_ascent(A: Any, *, e_mask: FloatArray | None, optimize: bool, max_iter: 
                 s = res.x
             except _Done:
                 break
-            except spla.ArpackNoConvergence as exc:
+            except spla.ArpackError as exc:
                 raise SolverError(
-                    f"lds ascent: Lanczos did not converge (n = {n}); try method='sdp'"
+                    f"lds ascent: Lanczos failed (n = {n}): {exc}; try method='sdp'"
                 ) from exc
     p = round_weights(state["best"])
     m = lds_margin(A, p)
@@ -359,7 +391,8 @@ def _lds_ascent(A: Any, *, e_mask: FloatArray | None, optimize: bool, max_iter: 
         return LDSResult(True, p, m, None, "ascent",
                          f"first-order ascent on diagonal weights: margin {m:.4g}", dt)
     V = None
-    if n <= 2000:
+    out_of_time = deadline is not None and time.perf_counter() > deadline
+    if n <= DENSE_EIG_LIMIT and not out_of_time:
         Ad = A.toarray() if sp.issparse(A) else A
         V = refute_diagonal(Ad)
         if V is None:
@@ -372,9 +405,68 @@ def _lds_ascent(A: Any, *, e_mask: FloatArray | None, optimize: bool, max_iter: 
                 V = None
     if V is not None:
         return LDSResult(False, None, None, V, "ascent", "not LDS (refutation found)", dt)
+    why = (f"the time limit of {time_limit:g} s ran out; " if out_of_time else "")
     return LDSResult(None, p, m, None, "ascent",
-                     f"the ascent found no certificate (best margin {m:.3g}); not proven either "
-                     "way: try method='sdp' for a certificate or a refutation", dt)
+                     f"{why}the ascent found no certificate (best margin {m:.3g}); not proven "
+                     "either way: try method='sdp' for a certificate or a refutation", dt)
+
+
+# --------------------------------------------------------------------------- balancing
+#: Dense matrices up to this n are balanced before the tests (one O(n²) sweep when well scaled).
+_BALANCE_LIMIT = 200
+#: Balance only when the scales differ by more than this power of two.
+_BALANCE_SPREAD = 10
+
+
+def _balance(A: FloatArray) -> FloatArray | None:
+    """Powers of two ``d`` such that ``D⁻¹AD`` (``D = diag(d)``) has comparable row and column
+    scales (Osborne's iteration, with the diagonal as a floor so that triangular matrices are
+    balanced too); ``None`` when ``A`` is already balanced to within ``2^_BALANCE_SPREAD``.
+
+    LDS is invariant under diagonal similarity: ``P_B`` certifies ``B = D⁻¹AD`` iff
+    ``P_B D⁻²`` certifies ``A``, and ``X_B`` refutes ``B`` iff ``D X_B D`` refutes ``A``; with
+    powers of two every scaling is exact.
+    """
+    n = A.shape[0]
+    if n < 2 or n > _BALANCE_LIMIT:
+        return None
+    off = np.abs(A)
+    diag = np.diag(off).copy()
+    np.fill_diagonal(off, 0.0)
+    logd = np.zeros(n)
+    for _ in range(64):
+        changed = False
+        for i in range(n):
+            d = np.exp2(logd)
+            r = float(off[i] @ d) / d[i] + diag[i]
+            c = float(off[:, i] @ (1.0 / d)) * d[i] + diag[i]
+            if r <= 0 or c <= 0 or not np.isfinite(r) or not np.isfinite(c):
+                continue
+            k = round(0.5 * np.log2(r / c))
+            if k != 0:
+                logd[i] += k
+                changed = True
+        if not changed:
+            break
+    if np.ptp(logd) < _BALANCE_SPREAD:
+        return None
+    return np.exp2(logd - np.max(logd))
+
+
+def _unbalance(A: FloatArray, res: LDSResult, d: FloatArray) -> LDSResult:
+    note = "; decided on D⁻¹AD with D = diag(2^k) balancing the scales of A"
+    if res.is_lds and res.p is not None:
+        p = round_weights(res.p / d**2)
+        m = lds_margin(A, p)
+        if np.isfinite(m) and m > 0:
+            return dataclasses.replace(res, p=p, margin=m, message=res.message + note)
+        return LDSResult(None, p, m, None, res.method,
+                         f"the balanced certificate does not survive the scaling back "
+                         f"(margin {m:.3g}){note}", res.seconds)
+    if res.is_lds is False and res.refutation is not None:
+        V = d[:, None] * res.refutation
+        return dataclasses.replace(res, refutation=V, message=res.message + note)
+    return dataclasses.replace(res, message=res.message + note)
 
 
 # --------------------------------------------------------------------------- entry point
@@ -382,7 +474,8 @@ _METHODS = ("auto", "2x2", "metzler", "sdp", "ascent")
 
 
 def lds(A: Any, *, method: str = "auto", cell_types: Any = None, solver: str | None = None,
-        optimize: bool = True, max_iter: int = 500, time_limit: float | None = None) -> LDSResult:
+        optimize: bool = True, max_iter: int = 500, time_limit: float | None = None,
+        balance: bool = True) -> LDSResult:
     """Decide Lyapunov diagonal stability of ``A`` with a certificate either way.
 
     Parameters
@@ -403,6 +496,10 @@ def lds(A: Any, *, method: str = "auto", cell_types: Any = None, solver: str | N
         L-BFGS iterations per smoothing level (ascent).
     time_limit : float, optional
         Seconds after which the ascent stops with what it has.
+    balance : bool
+        Balance a badly scaled dense ``A`` (``n ≤ 200``) by a diagonal similarity with powers
+        of two before the tests (LDS is invariant under it); e.g. ``[[−1, −1.8e9], [0, −1]]``
+        is LDS, but only with weights ``10¹⁸`` apart.
 
     Returns
     -------
@@ -425,6 +522,14 @@ def lds(A: Any, *, method: str = "auto", cell_types: Any = None, solver: str | N
         raise ValidationError(f"method: expected one of {_METHODS}, got {method!r}")
     t0 = time.perf_counter()
     n = A.shape[0]
+    if balance and not sp.issparse(A):
+        d = _balance(np.asarray(A, dtype=float))
+        if d is not None:
+            B = A / d[:, None] * d[None, :]
+            res = lds(B, method=method, cell_types=cell_types, solver=solver,
+                      optimize=optimize, max_iter=max_iter, time_limit=time_limit,
+                      balance=False)
+            return dataclasses.replace(_unbalance(A, res, d), seconds=time.perf_counter() - t0)
     if method == "auto":
         if n == 2:
             method = "2x2"
@@ -434,9 +539,9 @@ def lds(A: Any, *, method: str = "auto", cell_types: Any = None, solver: str | N
             # the ascent first (cheap, matches the SDP optimum in our tests); the SDP last, for a
             # certificate the ascent missed or a refutation (its dual), up to SDP_LIMIT
             res = lds(A, method="ascent", cell_types=cell_types, optimize=optimize,
-                      max_iter=max_iter, time_limit=time_limit)
+                      max_iter=max_iter, time_limit=time_limit, balance=False)
             if res.is_lds is None and n <= SDP_LIMIT:
-                res = lds(A, method="sdp", solver=solver)
+                res = lds(A, method="sdp", solver=solver, balance=False)
             return dataclasses.replace(res, seconds=time.perf_counter() - t0)
     dense = A.toarray() if (sp.issparse(A) and method in ("2x2", "sdp")) else A
     if method == "2x2":
@@ -467,6 +572,9 @@ def lds(A: Any, *, method: str = "auto", cell_types: Any = None, solver: str | N
             # many small dense eigendecompositions: one BLAS thread is much faster (and far
             # faster on a busy machine) than a thread pool synchronising on every call
             with blas_threads(1 if n <= _DENSE_EIG_LIMIT else None):
-                res = _lds_ascent(A, e_mask=e_mask, optimize=optimize, max_iter=max_iter,
-                                  time_limit=time_limit)
+                try:
+                    res = _lds_ascent(A, e_mask=e_mask, optimize=optimize, max_iter=max_iter,
+                                      time_limit=time_limit)
+                except spla.ArpackError as exc:  # a breakdown (e.g. error -9), not a verdict
+                    raise SolverError(f"lds ascent: Lanczos failed (n = {n}): {exc}") from exc
     return dataclasses.replace(res, seconds=time.perf_counter() - t0)

@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import math
+import warnings
 from fractions import Fraction
 from typing import Any
 
@@ -24,6 +25,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike, NDArray
 
+from .._limits import DENSE_EIG_LIMIT, DENSIFY_LIMIT, SPLU_FALLBACK_MAX
 from ..errors import SizeLimitError, SolverError, ValidationError
 
 __all__ = [
@@ -42,6 +44,8 @@ FloatArray = NDArray[np.float64]
 
 #: Largest n for which :func:`is_p_matrix` enumerates principal minors.
 P_MATRIX_LIMIT = 16
+#: Sparse matrices up to this n are densified by log_norm(p=2) (LAPACK); above, Lanczos.
+_LOG_NORM_DENSE = 500
 
 
 def as_square(A: Any, name: str = "A") -> Any:
@@ -103,9 +107,9 @@ def spectral_abscissa(A: Any, *, tol: float = 1e-10) -> float:
         try:
             vals = spla.eigs(A, k=4, which="LR", tol=tol, return_eigenvectors=False,
                              ncv=min(n - 1, 60), maxiter=max(1000, 20 * n))
-        except spla.ArpackNoConvergence as exc:
+        except spla.ArpackError as exc:
             raise SolverError(
-                f"spectral_abscissa: ARPACK did not converge for n = {n}; "
+                f"spectral_abscissa: ARPACK failed for n = {n} ({exc}); "
                 "densify the matrix or loosen tol"
             ) from exc
         return float(np.max(vals.real))
@@ -174,16 +178,37 @@ def log_norm(A: Any, p: float | str = 2, weights: ArrayLike | None = None) -> fl
             return _log_norm_linf(A, eta)
         At = A.T.tocsr() if sp.issparse(A) else A.T
         return _log_norm_linf(At, eta)
+    P = None if weights is None else np.asarray(weights, dtype=float)
+    if P is not None and P.ndim == 1 and (P.shape != (n,) or not np.all(P > 0)
+                                          or not np.all(np.isfinite(P))):
+        raise ValidationError(
+            f"log_norm: weights for p = 2 must be positive, shape ({n},) or ({n}, {n}); "
+            f"got shape {P.shape}"
+        )
+    if sp.issparse(A) and n > _LOG_NORM_DENSE and (P is None or P.ndim == 1):
+        # sparse: λ_max of the symmetric part (diagonally scaled), by Lanczos; never densified
+        r = np.ones(n) if P is None else 1.0 / np.sqrt(P)
+        pw = np.ones(n) if P is None else P
+        PA = sp.diags_array(pw) @ A
+        S = (PA + PA.T) / 2
+        S = (sp.diags_array(r) @ S @ sp.diags_array(r)).tocsr()
+        try:
+            val = spla.eigsh(S, k=1, which="LA", tol=1e-10, maxiter=max(2000, 10 * n),
+                             v0=np.random.default_rng(0).standard_normal(n),
+                             return_eigenvectors=False)
+        except spla.ArpackError as exc:
+            raise SolverError(f"log_norm: Lanczos failed for the sparse n = {n} matrix: "
+                              f"{exc}") from exc
+        return float(val[0])
+    if P is not None and P.ndim == 2 and n > DENSE_EIG_LIMIT:
+        raise SizeLimitError(f"log_norm: a matrix of weights needs dense algebra; n = {n} > "
+                             f"{DENSE_EIG_LIMIT}")
+    if sp.issparse(A) and n > DENSIFY_LIMIT:
+        raise SizeLimitError(f"log_norm: n = {n} > {DENSIFY_LIMIT} is too large to densify")
     dense = A.toarray() if sp.issparse(A) else A
-    if weights is None:
+    if P is None:
         return float(np.linalg.eigvalsh((dense + dense.T) / 2)[-1])
-    P = np.asarray(weights, dtype=float)
     if P.ndim == 1:
-        if P.shape != (n,) or not np.all(P > 0):
-            raise ValidationError(
-                f"log_norm: weights for p = 2 must be positive, shape ({n},) or ({n}, {n}); "
-                f"got shape {P.shape}"
-            )
         r = 1.0 / np.sqrt(P)
         S = (P[:, None] * dense + dense.T * P[None, :]) / 2
         return float(np.linalg.eigvalsh(r[:, None] * S * r[None, :])[-1])
@@ -258,8 +283,8 @@ def perron_vector(M: Any, *, tol: float = 1e-10) -> tuple[FloatArray, float]:
         v0 = np.ones(n)
         try:
             vals, vecs = spla.eigs(B, k=1, which="LM", v0=v0, tol=tol, maxiter=max(1000, 20 * n))
-        except spla.ArpackNoConvergence as exc:
-            raise SolverError(f"perron_vector: ARPACK did not converge for n = {n}") from exc
+        except spla.ArpackError as exc:  # no convergence, or a breakdown (error -9)
+            raise SolverError(f"perron_vector: ARPACK failed for n = {n}: {exc}") from exc
         alpha = float(vals.real[0]) - s
         v = np.abs(vecs[:, 0].real)
     else:
@@ -284,10 +309,17 @@ def comparison_vectors(A: Any, *, rtol: float = 1e-10) -> tuple[FloatArray, Floa
     out = []
     for B in (A, A.T):
         try:
-            if sp.issparse(B) and B.nnz > 20 * n and n > 5000:
+            if sp.issparse(B) and n > DENSE_EIG_LIMIT:
+                # iterative first (a sparse LU of a random graph fills in: minutes at n = 5000)
                 x = _gmres_metzler(sp.csr_array(B), rhs, rtol)
+                if x is None and n <= SPLU_FALLBACK_MAX:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", spla.MatrixRankWarning)
+                        x = spla.spsolve(sp.csc_array(B), rhs)
             elif sp.issparse(B):
-                x = spla.spsolve(sp.csc_array(B), rhs)
+                with warnings.catch_warnings():  # singular B: NaNs, rejected below
+                    warnings.simplefilter("ignore", spla.MatrixRankWarning)
+                    x = spla.spsolve(sp.csc_array(B), rhs)
             else:
                 x = np.linalg.solve(B, rhs)
         except (np.linalg.LinAlgError, RuntimeError):

@@ -22,14 +22,13 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from .._limits import EXACT_LIMIT
 from ._exact import to_integer
 
 __all__ = ["refute_diagonal", "refute_eigen", "refute_sdp", "verify_refutation", "round_factor"]
 
 FloatArray = NDArray[np.float64]
 
-#: Largest n for which refutations are also checked in exact rational arithmetic.
-EXACT_LIMIT = 60
 
 
 def refute_diagonal(A: Any) -> FloatArray | None:
@@ -111,13 +110,26 @@ def refute_sdp(A: FloatArray, *, solver: str | None = None) -> tuple[FloatArray 
 
 def verify_refutation(A: Any, V: Any, *, exact: bool | None = None,
                       tol: float = 0.0) -> tuple[bool, bool, str]:
-    """Check ``V ≠ 0`` and ``diag(A V Vᵀ) ≥ −tol`` (exactly in rationals when ``n ≤ 60``).
+    """Check ``X = VVᵀ / ‖V‖²_F`` (``tr X = 1``, ``X ≠ 0``) has ``diag(AX) ≥ 0``.
+
+    For ``n ≤ EXACT_LIMIT`` (or ``exact=True``) in exact rational arithmetic. Otherwise ``V``
+    is first scaled by a power of two (exactly) so that ``max |V_ij| ∈ [½, 1)`` (a tiny ``V``
+    cannot underflow ``X`` to zero) and each computed ``diag(AVVᵀ)_i`` must stay ``≥ 0`` after
+    subtracting a rigorous bound ``γ_k (|A||V||V|ᵀ)_ii`` on its rounding error. ``tol > 0`` relaxes
+    the test to ``diag(AX) ≥ −tol`` (a search heuristic, never a proof; certificates always
+    use ``tol = 0``).
 
     Returns ``(valid, exact_used, message)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> verify_refutation(-np.eye(70), np.full((70, 1), 1e-170))[0]
+    False
     """
     V = np.asarray(V, dtype=float)
     n = A.shape[0]
-    if V.ndim != 2 or V.shape[0] != n or not np.all(np.isfinite(V)):
+    if V.ndim != 2 or V.shape[0] != n or V.shape[1] < 1 or not np.all(np.isfinite(V)):
         return False, False, f"refutation factor must be a finite ({n}, r) array, got {V.shape}"
     if not np.any(V != 0):
         return False, False, "refutation X = VVᵀ is zero"
@@ -133,11 +145,33 @@ def verify_refutation(A: Any, V: Any, *, exact: bool | None = None,
             return False, True, (
                 f"diag((W − I)X)[{bad[0]}] < 0 in exact arithmetic: the refutation fails"
             )
-        return True, True, "diag((W − I)X) ≥ 0 with X = VVᵀ ⪰ 0, X ≠ 0: proved in exact arithmetic"
-    d = np.sum((A @ V) * V, axis=1)
-    if np.min(d) < -tol:
-        i = int(np.argmin(d))
-        return False, False, f"diag((W − I)X)[{i}] = {d[i]:.3g} < 0: the refutation fails"
+        return True, True, ("diag((W − I)X) ≥ 0 with X = VVᵀ/‖V‖²_F ⪰ 0, tr X = 1: proved in "
+                            "exact arithmetic")
+    _, e = np.frexp(np.max(np.abs(V)))
+    Vs = np.ldexp(V, -int(e))  # exact power-of-two scaling: max |Vs| in [1/2, 1)
+    absA = abs(A) if sp.issparse(A) else np.abs(A)
+    d = np.sum((A @ Vs) * Vs, axis=1)
+    bound_terms = np.sum((absA @ np.abs(Vs)) * np.abs(Vs), axis=1)
+    if sp.issparse(A):
+        k = int(np.max(np.diff(sp.csr_array(A).indptr))) if A.nnz else 1
+    else:
+        k = n
+    u = np.finfo(float).eps / 2
+    kk = k + Vs.shape[1] + 4
+    gamma = kk * u / (1 - kk * u)
+    # underflow can only hurt rows where V is nonzero (elsewhere every product is exactly 0)
+    nonzero_row = np.any(Vs != 0, axis=1)
+    bound = gamma * bound_terms * (1 + 4 * u) + np.finfo(float).tiny * (kk + 4) * nonzero_row
+    trace = float(np.sum(Vs * Vs))
+    low = (d - bound) / trace
+    if np.min(low) < -tol:
+        i = int(np.argmin(low))
+        return False, False, (f"diag((W − I)X)[{i}] = {d[i] / trace:.3g} is not ≥ 0 beyond its "
+                              f"rounding error ({bound[i] / trace:.3g}): the refutation fails")
+    if np.min(low) < 0:
+        return True, False, (f"diag((W − I)X) ≥ {np.min(low):.3g}, ≥ 0 only within tol = "
+                             f"{tol:g} (a search tolerance: not a proof)")
     return True, False, (
-        f"diag((W − I)X) ≥ {np.min(d):.3g} with X = VVᵀ ⪰ 0 (floating point, n = {n})"
+        f"diag((W − I)X) ≥ 0 with X = VVᵀ/‖V‖²_F ⪰ 0, tr X = 1, including rigorous bounds on "
+        f"rounding errors (floating point, n = {n})"
     )
