@@ -105,7 +105,7 @@ class _ActivationMeta(abc.ABCMeta):
         own = _own_parameters(cls)
         gain = kwargs.pop("gain", None) if "gain" not in own else None
         threshold = kwargs.pop("threshold", None) if "threshold" not in own else None
-        if cls.__name__ == "Scaled" and gain is not None:  # Scaled(base, gain=g): s = 1/g
+        if cls is Scaled and gain is not None:  # Scaled(base, gain=g): s = 1/g
             if len(args) > 1 or "s" in kwargs:
                 raise ValidationError("Scaled: give the scale s or the gain, not both")
             kwargs["s"] = 1.0 / _real("gain", gain, positive=True)
