@@ -82,6 +82,27 @@ def test_include_selects_parts_and_rejects_unknown_names():
         analyze(np.eye(2))
 
 
+def test_multistable_circuit_is_analysed_at_the_state_reached_from_rest():
+    """Local-wiring winner-take-all (a + bc/(1 + d) = 1.1): the solver's all-active equilibrium
+    is unstable; the circuit settles on one winner, and the game and contrast are taken there."""
+    from eicircuits.circuits import lateral_inhibition
+
+    net = lateral_inhibition(4, a=0.7, b=1.0, c=0.8, d=1.0, wiring="local",
+                             u=[1.0, 1.01, 1.02, 1.03])
+    a = analyze(net)
+    assert a.equilibrium.stable is False and a.response is not None
+    assert a.response.stable is True and a.success and "response" in a.message
+    # Oracle: an independent integration from rest (SciPy DOP853) ends at the response.
+    sol = solve_ivp(lambda t, x: net.rate_field(x), (0.0, 300.0), np.zeros(net.n),
+                    method="DOP853", rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(sol.y[:, -1], a.response.x, atol=1e-7)
+    assert a.contrast.winner == "E3" and a.contrast.contrast == [1.0]
+    np.testing.assert_array_equal([r["rate"] for r in a.game.neurons], a.response.x)
+    text = render_text(a)
+    assert "Response from rest" in text and "from the response from rest" in text
+    assert a.to_dict()["response"]["n_active"] == 2
+
+
 def test_no_equilibrium_is_reported_not_raised():
     # W = [[2]] with u = 1: x = max(2x + 1, 0) has no solution (runaway).
     a = analyze(Network(W=[[2.0]], u=[1.0]), include=("game", "contrast"))

@@ -229,6 +229,10 @@ class Analysis(Result):
     game : GameSummary or None
     contrast : ContrastSummary or None
     trajectory : TrajectorySummary or None
+    response : Equilibrium or None
+        When the solver's equilibrium is unstable and the run from rest settles elsewhere: the
+        equilibrium reached from rest (solved exactly from the run's end). The game and the
+        contrast are then evaluated there, and ``message`` says so.
     included : tuple of str
         The parts that were asked for.
     stats : dict
@@ -246,6 +250,7 @@ class Analysis(Result):
     game: Any = None
     contrast: ContrastSummary | None = None
     trajectory: TrajectorySummary | None = None
+    response: Any = None
     included: tuple[str, ...] = PARTS
     stats: dict[str, Any] = dataclasses.field(default_factory=dict)
     success: bool = True
@@ -268,6 +273,8 @@ class Analysis(Result):
             part = getattr(self, key)
             if part is not None:
                 out[key] = part.to_dict()
+        if self.response is not None:
+            out["response"] = _equilibrium_dict(self.response)
         out.update(included=list(self.included), stats=self.stats, success=self.success,
                    status=self.status, message=self.message)
         return out
@@ -303,7 +310,7 @@ def _check_include(include: Iterable[str] | str) -> tuple[str, ...]:
 
 
 def analyze(net: Network, *, include: Iterable[str] | str = PARTS, source: str = "<python>",
-            t_end: float | None = None, steady_tol: float = 1e-10, tol: float = 1e-9,
+            t_end: float | None = None, steady_tol: float = 1e-9, tol: float = 1e-9,
             time_limit: float = 30.0,
             progress: Callable[[str], AbstractContextManager[Any]] | None = None) -> Analysis:
     """Analyse a circuit: equilibrium, stability certificate, game, contrast, trajectory.
@@ -373,6 +380,19 @@ def analyze(net: Network, *, include: Iterable[str] | str = PARTS, source: str =
         with timed("stability certificate"):
             cert = certify(net, time_limit=time_limit)
             ver = cert.verify()
+    if "trajectory" in parts:
+        with timed("trajectory"):
+            traj = _run_from_rest(net, x_eq, t_end, steady_tol)
+    response = None
+    if (found and eq.stable is False and traj is not None and traj.success
+            and traj.distance_to_equilibrium > 1e-6):
+        # A multistable circuit: the solver's equilibrium is unstable, and the circuit settles
+        # elsewhere from rest. "The" response is where it settles: solve exactly from there.
+        with timed("response from rest"):
+            reached = equilibrium(net, x0=np.asarray(traj.trajectory.x[-1], dtype=float))
+            if reached.converged:
+                response = _with_stability(reached, net)
+                x_eq = np.asarray(response.x, dtype=float)
     if "game" in parts:
         from .games import game_summary
 
@@ -381,9 +401,6 @@ def analyze(net: Network, *, include: Iterable[str] | str = PARTS, source: str =
     if "contrast" in parts:
         with timed("contrast"):
             contrast = contrast_summary(net, x_eq)
-    if "trajectory" in parts:
-        with timed("trajectory"):
-            traj = _run_from_rest(net, x_eq, t_end, steady_tol)
     problems = []
     if not eq.converged:
         problems.append(f"the equilibrium solver did not converge ({eq.message})")
@@ -392,11 +409,14 @@ def analyze(net: Network, *, include: Iterable[str] | str = PARTS, source: str =
     if traj is not None and found and not traj.success:
         problems.append(f"the run from rest did not settle ({traj.message})")
     notes = []
-    if traj is not None and found and traj.success and traj.distance_to_equilibrium > 1e-6:
+    if response is not None:
+        notes.append("the equilibrium the solver found is unstable; the run from rest settles in "
+                     "another one (the response), where the game and the contrast are evaluated")
+    elif traj is not None and found and traj.success and traj.distance_to_equilibrium > 1e-6:
         notes.append(f"the run from rest settled {traj.distance_to_equilibrium:.2e} away from "
                      "the equilibrium reported here: the circuit has another attractor")
     return Analysis(net, network_summary(net, source), eq, cert, ver, game, contrast, traj,
-                    parts, stats, success=not problems,
+                    response, parts, stats, success=not problems,
                     status="analysed" if not problems else "incomplete",
                     message="; ".join(problems + notes) or "every part completed")
 

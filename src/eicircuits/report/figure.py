@@ -26,6 +26,12 @@ SMALL_N = 40
 _E, _I = "tab:red", "tab:blue"
 
 
+def _state(a: Any) -> np.ndarray:
+    """The state to draw: the response from rest when the solver's equilibrium is unstable."""
+    eq = a.response if getattr(a, "response", None) is not None else a.equilibrium
+    return np.asarray(eq.x, dtype=float)
+
+
 def _found(a: Any) -> bool:
     """Whether the analysis has an equilibrium to draw (converged, finite)."""
     eq = a.equilibrium
@@ -55,7 +61,7 @@ def _settled_time(t: np.ndarray, xs: np.ndarray) -> float:
 
 def _column_panels(fig: Any, a: Any) -> None:
     net, c = a.network, a.contrast
-    x = np.asarray(a.equilibrium.x, dtype=float)
+    x = _state(a)
     axes = fig.subplots(1, 3)
     ax = axes[0]
     first = np.asarray(c.layer_neurons[0])
@@ -117,7 +123,7 @@ def _column_panels(fig: Any, a: Any) -> None:
 
 def _small_panels(fig: Any, a: Any) -> None:
     net = a.network
-    x = np.asarray(a.equilibrium.x, dtype=float)
+    x = _state(a)
     types = _types(net)
     ax1, ax2 = fig.subplots(1, 2)
     for kind, color in (("E", _E), ("I", _I)):
@@ -127,9 +133,15 @@ def _small_panels(fig: Any, a: Any) -> None:
     ax1.set_xticks(np.arange(net.n), net.names, rotation=90 if net.n > 12 else 0, fontsize=7)
     ax1.set_xlabel("neuron")
     ax1.set_ylabel("equilibrium rate x*")
+    eq = a.response if getattr(a, "response", None) is not None else a.equilibrium
     stable = {True: "locally stable", False: "unstable", None: "stability undecided"}[
-        getattr(a.equilibrium, "stable", None)]
-    ax1.set_title(f"Equilibrium ({a.equilibrium.method}, {stable})", fontsize=9)
+        getattr(eq, "stable", None)]
+    what = "Response from rest" if eq is not a.equilibrium else "Equilibrium"
+    if eq is not a.equilibrium:
+        ax1.plot(np.arange(net.n), np.asarray(a.equilibrium.x), "o", markerfacecolor="none",
+                 markeredgecolor="k", label="unstable equilibrium (solver)")
+        ax1.legend(fontsize=7)
+    ax1.set_title(f"{what} ({eq.method}, {stable})", fontsize=9)
     ax1.legend(fontsize=7)
     tr = a.trajectory.trajectory if a.trajectory is not None else None
     if tr is None:
@@ -149,7 +161,7 @@ def _small_panels(fig: Any, a: Any) -> None:
 
 def _large_panels(fig: Any, a: Any) -> None:
     net = a.network
-    x = np.asarray(a.equilibrium.x, dtype=float)
+    x = _state(a)
     types = _types(net)
     ax1, ax2 = fig.subplots(1, 2)
     tr = a.trajectory.trajectory if a.trajectory is not None else None

@@ -183,11 +183,14 @@ def contrast_text(s: Any) -> str:
     return "\n".join(lines)
 
 
-def trajectory_text(s: Any) -> str:
-    """The run from rest: how it ended and how far from the equilibrium."""
+def trajectory_text(s: Any, response: Any = None) -> str:
+    """The run from rest: how it ended and how far from the equilibrium (and the response)."""
     dist = s.distance_to_equilibrium
     where = ("" if not np.isfinite(dist) else
              f"; at t = {s.t_end:g} it is {dist:.2e} from the equilibrium")
+    if response is not None and s.trajectory is not None:
+        d2 = float(np.max(np.abs(np.asarray(s.trajectory.x[-1]) - np.asarray(response.x))))
+        where += f" found by the solver and {d2:.2e} from the response from rest"
     return f"Trajectory from rest: {s.status}{where}.\n{s.message}"
 
 
@@ -196,6 +199,9 @@ def sections(a: Any) -> list[Section]:
     net = a.network
     out = [Section("Network", network_text(a.summary), {"key": "network"}),
            Section("Equilibrium", equilibrium_text(a.equilibrium, net), {"key": "equilibrium"})]
+    if getattr(a, "response", None) is not None:
+        out.append(Section("Response from rest (the equilibrium above is unstable)",
+                           equilibrium_text(a.response, net), {"key": "response"}))
     if a.certificate is not None:
         out.append(Section("Stability", stability_text(a.certificate, a.verification),
                            {"key": "stability"}))
@@ -204,7 +210,8 @@ def sections(a: Any) -> list[Section]:
     if a.contrast is not None:
         out.append(Section("Contrast", contrast_text(a.contrast), {"key": "contrast"}))
     if a.trajectory is not None:
-        out.append(Section("Trajectory", trajectory_text(a.trajectory), {"key": "trajectory"}))
+        out.append(Section("Trajectory", trajectory_text(a.trajectory, a.response),
+                           {"key": "trajectory"}))
     return out
 
 
