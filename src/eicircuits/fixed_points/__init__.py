@@ -584,7 +584,7 @@ def report_section(net: Network, eq: Equilibrium) -> Section:
     >>> from eicircuits import Network, equilibrium
     >>> from eicircuits.fixed_points import report_section
     >>> net = Network(W=[[0.5, -1.0], [1.0, -0.5]], u=[1.0, 0.0], cell_types="EI")
-    >>> sec = report_section(net, equilibrium(net).with_stability(net))
+    >>> sec = report_section(net, equilibrium(net).with_stability())
     >>> sec.data["converged"], sec.data["n_active"], sec.data["stable"]
     (True, 2, True)
     """
@@ -613,5 +613,10 @@ def report_section(net: Network, eq: Equilibrium) -> Section:
         lines.append(f"stability   {verdict}; leading eigenvalue {lead.real:.4g}"
                      f"{lead.imag:+.4g}i (rate Jacobian, this τ)")
         data["leading_eigenvalue"] = [float(lead.real), float(lead.imag)]
+    if eq.stability is not None:
+        if eq.eigenvalues is None:  # the reason is in the note (eq.message)
+            lines.append(f"stability   {eq.stability.verdict}")
+        data["stability"] = {"verdict": eq.stability.verdict, "reason": eq.stability.message,
+                             "method": eq.stability.method}
     lines.append(f"note        {eq.message}")
     return Section("Equilibrium", "\n".join(lines), data)

@@ -12,6 +12,7 @@ import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 from scipy.linalg import lapack
 
+from .._limits import SINGLE_THREAD_MAX as _SINGLE_THREAD_MAX
 from .._threads import blas_threads
 
 FloatArray = NDArray[np.float64]
@@ -129,8 +130,8 @@ def _gmres(
 
 
 #: Dense factorisations up to this size run on one BLAS thread (measured here: a 1000 × 1000
-#: LU took 19 ms on one thread and 210 ms on two busy cores).
-SINGLE_THREAD_MAX = 2000
+#: LU took 19 ms on one thread and 210 ms on two busy cores); see eicircuits._limits.
+SINGLE_THREAD_MAX = _SINGLE_THREAD_MAX
 
 
 def _dense_solve(mat: FloatArray, rhs: FloatArray) -> tuple[FloatArray | None, str]:
