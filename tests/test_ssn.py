@@ -207,3 +207,26 @@ def test_specs_name_the_ssn_and_power_laws() -> None:
     text = ('[network]\nW = [[1.25, -0.65], [1.2, -0.5]]\ncell_types = "EI"\nu = [5.0, 5.0]\n'
             'activation = { name = "power_law", k = 0.04, n = 2, threshold = 0.0 }\n')
     assert spec_from_dict(tomllib.loads(text)).network().activation == PowerLaw(0.04, 2.0)
+
+
+@pytest.mark.parametrize("backend", ["numpy", pytest.param("jax", marks=pytest.mark.slow)])
+def test_batch_backends_run_power_laws_and_thresholds(backend: str) -> None:
+    from eicircuits import Logistic, simulate_batch
+    from eicircuits.dynamics import _jax
+
+    if backend == "jax" and not _jax.available():
+        pytest.skip("jax is not installed")
+    x0 = np.array([[1.0, 2.0], [0.0, 0.0]])
+    net = ssn(u_e=20.0)
+    out = simulate_batch(net, x0, (0.0, 40.0), dt=0.02, method="rk4", backend=backend)
+    for b in range(2):
+        ref = integrate.solve_ivp(field, (0.0, 40.0), x0[b], args=(net.u,), method="DOP853",
+                                  rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(np.asarray(out.x)[b, -1], ref.y[:, -1], rtol=1e-7)
+    act = Logistic(gain=0.8, threshold=0.5)
+    W2 = np.array([[0.5, -1.0], [1.0, -0.5]])
+    net2 = Network(W2, u=[2.0, 1.0], activation=act, cell_types="EI")
+    out = simulate_batch(net2, x0, (0.0, 10.0), dt=0.01, method="rk4", backend=backend)
+    ref = integrate.solve_ivp(lambda t, y: -y + 1 / (1 + np.exp(-3.2 * (W2 @ y + net2.u - 0.5))),
+                              (0.0, 10.0), x0[0], method="DOP853", rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(out.x)[0, -1], ref.y[:, -1], rtol=1e-9, atol=1e-10)
