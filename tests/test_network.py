@@ -280,3 +280,46 @@ def test_sparse_matrix_declaring_a_huge_shape_is_refused_before_allocating() -> 
     assert peak < 50e6  # today: a 22 GiB index array
     with pytest.raises(ValidationError, match=r"W: must be square"):
         Network(W=sp.coo_array(([1.0], ([0], [0])), shape=(2, 3)))
+
+
+def _reference_csr(data, indices, indptr, n):
+    """A pure-Python reading of CSR arrays: the dense matrix, or None when they are malformed."""
+    if len(indptr) != n + 1 or len(data) != len(indices) or indptr[0] != 0:
+        return None
+    if any(indptr[k + 1] < indptr[k] for k in range(n)) or indptr[-1] != len(indices):
+        return None
+    if any(not 0 <= j < n for j in indices):
+        return None
+    dense = np.zeros((n, n))
+    for i in range(n):
+        for k in range(indptr[i], indptr[i + 1]):
+            dense[i, indices[k]] += data[k]
+    return dense
+
+
+def test_random_csr_arrays_are_refused_or_read_exactly() -> None:
+    # property: whatever index arrays a file holds, Network either refuses them with our
+    # error or holds exactly the matrix they describe (never garbage, never a crash)
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=300, deadline=None, derandomize=True, database=None)
+    @given(st.integers(1, 4), st.data())
+    def check(n, draw):
+        nnz = draw.draw(st.integers(0, 6))
+        data = draw.draw(st.lists(st.floats(-2, 2, allow_nan=False), min_size=nnz,
+                                  max_size=nnz))
+        indices = draw.draw(st.lists(st.integers(-2, n + 2), min_size=max(0, nnz - 1),
+                                     max_size=nnz + 1))
+        indptr = draw.draw(st.lists(st.integers(-1, nnz + 2), min_size=n, max_size=n + 2))
+        expected = _reference_csr(data, indices, indptr, n)
+        W = _raw_csr(data, indices, indptr, shape=(n, n))
+        try:
+            net = Network(W=W)
+        except ValidationError:
+            assert expected is None
+            return
+        assert expected is not None
+        np.testing.assert_array_equal(net.W.toarray(), expected)
+
+    check()
