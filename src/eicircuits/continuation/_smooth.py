@@ -28,12 +28,13 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 
 from ..network import Network
-from ._eig import leading_eigenvalues
+from ._eig import eigen_summary, leading_eigenvalues
 
 FloatArray = NDArray[np.float64]
 
@@ -152,11 +153,13 @@ class Tracer:
                 sol = spla.spsolve(B, rhs)
         else:
             B = np.vstack([J, row[None, :]])
-            with np.errstate(all="ignore"):
-                cond = np.linalg.cond(B)
-            if not np.isfinite(cond) or cond > 1e13:
-                raise np.linalg.LinAlgError(f"bordered Jacobian singular (condition {cond:.2g})")
-            sol = np.linalg.solve(B, rhs)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                lu, piv = sla.lu_factor(B, check_finite=False)
+            d = np.abs(np.diag(lu))
+            if not np.all(np.isfinite(d)) or d.min() <= 1e-13 * max(1.0, float(d.max())):
+                raise np.linalg.LinAlgError("bordered Jacobian singular (a vanishing LU pivot)")
+            sol = sla.lu_solve((lu, piv), rhs, check_finite=False)
         if not np.all(np.isfinite(sol)):
             raise np.linalg.LinAlgError("non-finite solution of the bordered system")
         return sol
@@ -215,18 +218,15 @@ def _info(fam: Family, y: FloatArray) -> PointInfo:
     x, lam = y[:-1], float(y[-1])
     net = fam.net(lam)
     J = net.rate_jacobian(x)
-    eig, stable = leading_eigenvalues(J)
+    eig, stable, n_unstable = eigen_summary(J)
     Fx = fam.Fx(x, lam)
     if sp.issparse(Fx):
         lu = spla.splu(sp.csc_array(Fx))
         sign = float(np.prod(np.sign(lu.U.diagonal())))
         perm = np.sign(_perm_sign(lu.perm_r)) * np.sign(_perm_sign(lu.perm_c))
         det_sign = sign * perm
-        full = eig
     else:
         det_sign = float(np.linalg.slogdet(Fx)[0])
-        full = np.linalg.eigvals(J.toarray() if sp.issparse(J) else J)
-    n_unstable = int(np.sum(full.real > 0))
     return PointInfo(eig=eig, stable=stable, n_unstable=n_unstable, det_sign=det_sign)
 
 
