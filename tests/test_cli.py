@@ -267,3 +267,19 @@ def test_json_writer_is_strict_and_atomic(tmp_path: Path, monkeypatch) -> None:
         write_json(path, {"a": 1})
     assert json.loads(path.read_text())["a"] == "inf"  # the old file, whole
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]  # no temporary left behind
+
+
+def test_certify_out_is_checked_first_and_not_overwritten(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture) -> None:
+    spec = _tiny(tmp_path)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert main(["certify", spec, "--out", str(blocker / "cert.json")]) == 2
+    _one_line_error(capsys.readouterr().err, "certify")
+    out = tmp_path / "cert.json"
+    assert main(["certify", spec, "--out", str(out)]) == 0
+    first = out.read_text()
+    capsys.readouterr()
+    assert main(["certify", spec, "--out", str(out)]) == 2
+    assert "exists" in capsys.readouterr().err and out.read_text() == first
+    assert main(["certify", spec, "--out", str(out), "--force"]) == 0

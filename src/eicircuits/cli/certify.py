@@ -15,6 +15,8 @@ import json
 import sys
 from typing import Any
 
+from . import _common
+
 __all__ = ["register"]
 
 
@@ -41,6 +43,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                         "verification is not interrupted)")
     p.add_argument("--quiet", action="store_true",
                    help="no progress lines on stderr (printed for n ≥ 1000 by default)")
+    _common.add_force_argument(p)  # --out is refused when it exists, unless --force
     p.set_defaults(func=_certify)
 
     v = subparsers.add_parser(
@@ -65,6 +68,8 @@ def _certify(args: argparse.Namespace) -> int:
     if args.time_limit is not None and not args.time_limit > 0:
         raise ValidationError(f"--time-limit: expected a positive number of seconds, "
                               f"got {args.time_limit}")
+    if args.out:  # checked before any computation: writable, not overwritten silently
+        _common.check_out_file(args.out, args)
     net = load_spec(args.spec)
     t0 = time.perf_counter()
     progress = None
