@@ -276,6 +276,11 @@ def test_5000_neuron_isn_gets_a_verdict() -> None:
     assert st.stability.method == "arpack" and st.stable is True, st.stability.message
     assert -0.6 < st.stability.abscissa < -0.2
     assert elapsed < 30, elapsed
+    # slow inhibition (τ_I = 4): the mean-field pair of diag(1, 1/4)([[2, −3], [3, −1]] − I) has
+    # real part trace/2 = 0.25 exactly (uniform rates make it an exact eigenvalue pair of J)
+    slow = eq.with_stability(net.replace(tau=np.r_[np.ones(4000), 4.0 * np.ones(1000)]))
+    assert slow.stable is False
+    assert slow.stability.abscissa == pytest.approx(0.25, abs=1e-8)
 
 
 # ---------------------------------------------------------------- shape and consumers
@@ -303,3 +308,38 @@ def test_bad_arguments() -> None:
         local_stability(net, [0.0])
     with pytest.raises(ValidationError, match="atol"):
         local_stability(net, [2.0], atol=-1.0)
+
+
+def test_decoupled_neurons_are_peeled_as_cascades() -> None:
+    # WTA winner (local wiring: I_k inhibits every E_j but E_k): silent E neurons decay on their
+    # own, their I partners sit at a kink but then depend only on themselves, then the winner
+    # E (driven by those I) and its I: the whole local system is a cascade of 8 scalar pieces.
+    from eicircuits.circuits import lateral_inhibition, response
+
+    net = lateral_inhibition(4, a=0.0, b=2.0, c=2.0, d=0.5, wiring="local",
+                             u=[1.0, 1.1, 1.2, 1.3])
+    eq = response(net)
+    ls = local_stability(net, eq.x)
+    assert ls.verdict == "stable" and "cascade" in ls.message and ls.stats["decoupled"] == 8
+    assert max(_decays(net, eq.x, np.random.default_rng(0).standard_normal((4, 8)), 60.0)) < 1e-3
+    # a decoupled neuron that grows on one side of its kink makes the whole system unstable
+    W = np.array([[1.5, 0.0, 0.0], [0.5, 0.0, -1.0], [0.5, 1.0, -1.0]])
+    x_star = np.array([0.0, 0.5, 0.25])
+    u = x_star - W @ x_star
+    u[0] = 0.0
+    net = Network(W=W, u=u)
+    ls = local_stability(net, x_star)
+    assert ls.verdict == "unstable" and "'0'" in ls.message
+    assert max(_decays(net, x_star, np.array([[1.0, 0.0, 0.0]]), 20.0)) > 100
+
+
+def test_threshold_activations_are_solved_exactly() -> None:
+    # φ(z) = max(z − 0.5, 0) (a Scaled ReLU with a threshold): the box form carries the offset.
+    act = ReLU(threshold=0.5)
+    net = Network(W=[[0.5, -1.0], [1.0, -0.5]], u=[2.0, 1.0], activation=act)
+    eq = equilibrium(net)
+    assert eq.converged and eq.residual <= 1e-12
+    np.testing.assert_allclose(eq.x, equilibrium(net, method="newton").x, atol=1e-10)
+    z = net.drive(eq.x)
+    ls = local_stability(net, eq.x)
+    assert ls.verdict == "stable" and np.all(z > 0.5)
