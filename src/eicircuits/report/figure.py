@@ -1,8 +1,8 @@
 """The figure of an analysis: what the circuit does.
 
-- A layered circuit (a cortical column): the input and each layer's E rates per channel with
-  the winner marked, the contrast per layer with the number of active E neurons, and the
-  population means per layer from rest.
+- A layered circuit (a cortical column, or one layer of a lateral-inhibition motif): the input
+  and each layer's E rates per channel with the winner marked, the contrast per layer with the
+  number of active E neurons, and the population means per layer from rest.
 - A small circuit (up to :data:`SMALL_N` neurons): the equilibrium rate of every neuron and
   every neuron's rate from rest.
 - A large circuit: the E and I population means from rest and histograms of the equilibrium
@@ -72,7 +72,7 @@ def _column_panels(fig: Any, a: Any) -> None:
     for ell, idx in enumerate(c.layer_neurons):
         color = cmap(ell / max(1, c.layers - 1))
         ax.plot(np.arange(len(idx)), x[np.asarray(idx)], "o-", color=color, markersize=4,
-                label=f"layer {ell} E rates")
+                label=f"layer {ell} E rates" if c.layers > 1 else "E rates (equilibrium)")
     if c.winner is not None:
         k = list(net.names).index(c.winner)
         last = list(c.layer_neurons[-1])
@@ -81,7 +81,7 @@ def _column_panels(fig: Any, a: Any) -> None:
     _integer_axis(ax.xaxis)
     ax.set_xlabel("channel")
     ax.set_ylabel("rate (input: drive)")
-    ax.set_title("Input and E rates per layer", fontsize=9)
+    ax.set_title("Input and E rates" + (" per layer" if c.layers > 1 else ""), fontsize=9)
     ax.legend(fontsize=7)
 
     ax = axes[1]
@@ -95,11 +95,14 @@ def _column_panels(fig: Any, a: Any) -> None:
                         textcoords="offset points", xytext=(-10, 8), fontsize=7)
     ax.set_yscale("log")
     ax.set_ylim(top=2.0)
-    ax.set_xticks(depth, ["input", *(str(k) for k in range(len(c.contrast)))])
-    ax.set_xlabel("layer")
+    layers = [str(k) for k in range(len(c.contrast))] if c.layers > 1 else ["E rates"]
+    ax.set_xticks(depth, ["input", *layers])
+    ax.set_xlim(-0.4, len(vals) - 0.4)
+    ax.set_xlabel("layer" if c.layers > 1 else "")
     ax.set_ylabel("contrast (max − min)/(max + min)")
     gain = "" if c.contrast_gain is None else f", gain {c.contrast_gain:.3g}"
-    ax.set_title(f"Contrast grows with depth{gain}", fontsize=9)
+    what = "Contrast grows with depth" if c.layers > 1 else "Contrast: input → E rates"
+    ax.set_title(f"{what}{gain}", fontsize=9)
     ax.legend(fontsize=7, loc="lower right")
 
     ax = axes[2]
@@ -110,7 +113,8 @@ def _column_panels(fig: Any, a: Any) -> None:
     xs = np.asarray(tr.x)
     for ell, idx in enumerate(c.layer_neurons):
         ax.plot(tr.t, xs[:, np.asarray(idx)].mean(axis=1),
-                color=cmap(ell / max(1, c.layers - 1)), label=f"layer {ell} E mean")
+                color=cmap(ell / max(1, c.layers - 1)),
+                label=f"layer {ell} E mean" if c.layers > 1 else "E mean")
     if len(net.i_idx):
         ax.plot(tr.t, xs[:, net.i_idx].mean(axis=1), color="k", linestyle=":",
                 label="all I mean")
@@ -220,7 +224,10 @@ def plot_analysis(a: Any) -> Any:
 
     c = a.contrast
     found = _found(a)
-    column = c is not None and c.evaluated and c.layers > 1 and found
+    # a column, or one layer of a motif (several E channels with an input contrast)
+    column = (c is not None and c.evaluated and found
+              and (c.layers > 1 or (c.input_contrast is not None
+                                    and len(c.layer_neurons[0]) >= 3)))
     if column:
         fig = Figure(figsize=(14, 4.2), layout="constrained")
         _column_panels(fig, a)
