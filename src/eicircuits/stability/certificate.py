@@ -108,7 +108,7 @@ def claimable(m: float | None, *, bits: int = 24) -> float | None:
     Examples
     --------
     >>> claimable(0.75), claimable(-1.0)
-    (0.7499999403953552, None)
+    (0.7499998807907104, None)
     """
     if m is None or not np.isfinite(m) or m <= 0:
         return None
