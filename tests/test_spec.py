@@ -235,3 +235,21 @@ def test_u_file_of_the_wrong_shape(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match=r"\[network\]\.u: 'u\.npy': holds shape \(2, 2\); "
                                         r"expected a vector"):
         load_spec(p)
+
+
+def test_builder_u_from_a_file(tmp_path: Path) -> None:
+    u = np.array([1.0, 1.5, 1.0])
+    np.save(tmp_path / "u.npy", u)
+    p = _write(tmp_path, '[builder]\nname = "lateral_inhibition"\nm = 3\na = 0.0\nb = 2.0\n'
+                         'c = 2.0\nd = 0.5\nu = "u.npy"\n')
+    net = load_spec(p)
+    inline = spec_from_dict({"builder": {"name": "lateral_inhibition", "m": 3, "a": 0.0,
+                                         "b": 2.0, "c": 2.0, "d": 0.5,
+                                         "u": u.tolist()}}).network()
+    np.testing.assert_array_equal(net.u, inline.u)
+    assert list(read_spec(p).input_files()) == ["u.npy"]
+    (tmp_path / "bad.csv").write_text("1,secret\n")
+    p = _write(tmp_path, '[builder]\nname = "lateral_inhibition"\nm = 3\nu = "bad.csv"\n')
+    with pytest.raises(SpecError, match=r"\[builder\]\.u: 'bad\.csv'") as info:
+        load_spec(p)
+    assert "secret" not in str(info.value)

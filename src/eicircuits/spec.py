@@ -20,7 +20,8 @@ A specification gives either an explicit network or a builder with parameters::
     w_ii = 0.5
     u_e = 1.0
 
-Paths are relative to the specification file. A ``.npz`` file is either a SciPy sparse matrix
+A builder's vector input ``u`` may also be such a path. Paths are relative to the
+specification file. A ``.npz`` file is either a SciPy sparse matrix
 (``scipy.sparse.save_npz``: csr, csc, coo, bsr or dia) or an archive holding an array named
 ``W``. Files are read safely: sizes are checked from their headers before anything is allocated
 (:data:`eicircuits._limits.MAX_FILE_ENTRIES`), object arrays are never unpickled, sparse index
@@ -110,9 +111,7 @@ class CircuitSpec:
         import hashlib
 
         out: dict[str, str] = {}
-        if self.builder is not None:
-            return out
-        for key in ("W", "u", "tau"):
+        for key in ("W", "u", "tau") if self.builder is None else ("u",):
             value = self.params.get(key)
             if not isinstance(value, str):
                 continue
@@ -135,7 +134,7 @@ class CircuitSpec:
                 return self._explicit(params)
             fn = self.builder_function()
             _check_builder_keys(fn, params, self.source, self.builder)
-            return fn(**_builder_values(params, self.source))
+            return fn(**_builder_values(params, self.source, self.base_dir))
         except SpecError:
             raise
         except EICircuitsError as exc:
@@ -187,10 +186,13 @@ def _check_builder_keys(fn: Callable[..., Any], params: Mapping[str, Any], sourc
             )
 
 
-def _builder_values(params: Mapping[str, Any], source: str) -> dict[str, Any]:
+def _builder_values(params: Mapping[str, Any], source: str,
+                    base_dir: Path | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in params.items():
-        if key == "activation":
+        if key == "u" and isinstance(value, str):  # a file, as in [network]
+            out[key] = _load_vector(value, base_dir or Path.cwd(), source, key, table="builder")
+        elif key == "activation":
             try:
                 out[key] = activation_from_spec(value)
             except (EICircuitsError, TypeError, ValueError, KeyError, AttributeError) as exc:
@@ -205,8 +207,9 @@ def _builder_values(params: Mapping[str, Any], source: str) -> dict[str, Any]:
 _SPARSE_FORMATS = ("csr", "csc", "coo", "bsr", "dia")
 
 
-def _file_error(source: str, key: str, value: str, text: str) -> SpecError:
-    return SpecError(f"{source}: [network].{key}: {value!r}: {text}")
+def _file_error(source: str, key: str, value: str, text: str,
+                table: str = "network") -> SpecError:
+    return SpecError(f"{source}: [{table}].{key}: {value!r}: {text}")
 
 
 def _npy_header(fh: Any) -> tuple[tuple[int, ...], np.dtype[Any]]:
@@ -316,15 +319,16 @@ def _read_csv(path: Path, fail: Callable[[str], SpecError]) -> Any:
         raise fail(f"not a table of numbers separated by commas{where}") from None
 
 
-def _read_file(value: str, base_dir: Path, source: str, key: str, *, sparse_ok: bool) -> Any:
+def _read_file(value: str, base_dir: Path, source: str, key: str, *, sparse_ok: bool,
+               table: str = "network") -> Any:
     """Read an array (or, for ``W``, a sparse matrix) from a file named in a spec, safely."""
     def fail(text: str) -> SpecError:
-        return _file_error(source, key, value, text)
+        return _file_error(source, key, value, text, table)
 
     path = (base_dir / value).resolve()
     if not path.is_file():
         raise SpecError(
-            f"{source}: [network].{key}: file {value!r} not found (relative to the spec)"
+            f"{source}: [{table}].{key}: file {value!r} not found (relative to the spec)"
         )
     suffix = path.suffix.lower()
     try:
@@ -349,7 +353,7 @@ def _read_file(value: str, base_dir: Path, source: str, key: str, *, sparse_ok: 
             raise fail("not a NumPy .npz archive (bad zip file)") from None
         raise fail(f"could not read it ({type(exc).__name__}: {str(exc)[:200]})") from exc
     raise SpecError(
-        f"{source}: [network].{key}: unsupported file type {suffix!r}; "
+        f"{source}: [{table}].{key}: unsupported file type {suffix!r}; "
         "expected .npy, .npz or .csv"
     )
 
@@ -370,16 +374,17 @@ def _load_matrix(value: Any, base_dir: Path, source: str) -> Any:
     return _read_file(value, base_dir, source, "W", sparse_ok=True)
 
 
-def _load_vector(value: Any, base_dir: Path, source: str, key: str) -> Any:
+def _load_vector(value: Any, base_dir: Path, source: str, key: str,
+                 table: str = "network") -> Any:
     """``u``/``tau``: inline numbers as they are, a ``.npy``/``.npz``/``.csv`` path read."""
     if not isinstance(value, str):
         return value
-    arr = np.asarray(_read_file(value, base_dir, source, key, sparse_ok=False))
+    arr = np.asarray(_read_file(value, base_dir, source, key, sparse_ok=False, table=table))
     if arr.ndim == 2 and 1 in arr.shape:
         arr = arr.ravel()
     if arr.ndim > 1:
         raise _file_error(source, key, value, f"holds shape {arr.shape}; expected a vector "
-                          "(one value per neuron: one row or one column)")
+                          "(one value per neuron: one row or one column)", table)
     return arr
 
 
