@@ -248,8 +248,7 @@ def _to_equilibrium(net: Network, u: FloatArray, out: Outcome, method: str,
     return Equilibrium(x=x, residual=residual, active=active.astype(np.intp),
                        converged=bool(out.converged), iterations=int(out.iterations),
                        method=method, message=out.message, u=uu,
-                       fingerprint=fingerprint or net.fingerprint(), stats=info,
-                       _net=net)
+                       stats=info, _net=net, _fingerprint=fingerprint)
 
 
 # ---------------------------------------------------------------------------- public API
@@ -415,7 +414,6 @@ def _from_state(net: Network, u: FloatArray, start: FloatArray, tol: float,
     from ..dynamics import simulate
 
     prob = box_problem(net, u)
-    fp = net.fingerprint()
     chunk = _CHUNK_TAUS * float(np.max(net.tau))
     x = start.copy()
     t_total = 0.0
@@ -429,7 +427,7 @@ def _from_state(net: Network, u: FloatArray, start: FloatArray, tol: float,
         if not traj.success:
             out = Outcome(np.array(traj.final, dtype=float), False, k + 1,
                           f"the run from the given state did not settle: {traj.message}")
-            return _to_equilibrium(net, u, out, "from-state", {"time": t_total}, fp)
+            return _to_equilibrium(net, u, out, "from-state", {"time": t_total})
         x = np.array(traj.final, dtype=float)
         cand = None
         if prob is not None:
@@ -451,7 +449,7 @@ def _from_state(net: Network, u: FloatArray, start: FloatArray, tol: float,
         msg = (f"the state reached from the given start: simulated for {t_total:g} time units "
                "until the active set settled, then solved exactly on it")
         eq = _to_equilibrium(net, u, Outcome(cand, True, k + 1, msg), "from-state",
-                             {"time": t_total}, fp).with_stability()
+                             {"time": t_total}).with_stability()
         if eq.stable is False:
             last = "the exact point on the settled active set is unstable (a passing saddle)"
             prev = None
@@ -461,7 +459,7 @@ def _from_state(net: Network, u: FloatArray, start: FloatArray, tol: float,
                   f"the run from the given state had not settled after {t_total:g} time units "
                   f"({last or 'the active set kept changing'}); it may oscillate: look at "
                   "simulate(net, x0, t_span)")
-    return _to_equilibrium(net, u, out, "from-state", {"time": t_total}, fp)
+    return _to_equilibrium(net, u, out, "from-state", {"time": t_total})
 
 
 def equilibria(
@@ -532,11 +530,10 @@ def equilibria(
             "equilibrium() for one equilibrium"
         )
     xs, examined = enumerate_states(prob, tol=tol)
-    fp = net.fingerprint()
     out = []
     for x in xs:
         msg = f"one of {len(xs)} equilibria (support enumeration, {examined} state vectors)"
-        eq = _to_equilibrium(net, uu, Outcome(x, True, examined, msg), "enumeration", None, fp)
+        eq = _to_equilibrium(net, uu, Outcome(x, True, examined, msg), "enumeration")
         out.append(eq.with_stability())
     out.sort(key=lambda e: (e.active.size, tuple(np.round(e.x, 9))))
     return out

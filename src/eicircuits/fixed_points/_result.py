@@ -83,10 +83,17 @@ class Equilibrium(Result):
     stable: bool | None = None
     eigenvalues: NDArray[np.complex128] | None = None
     u: FloatArray | None = None
-    fingerprint: str | None = None
     stability: Any = None
     stats: dict[str, Any] = dataclasses.field(default_factory=dict)
     _net: Network | None = dataclasses.field(default=None, repr=False)
+    _fingerprint: str | None = dataclasses.field(default=None, repr=False)
+
+    @property
+    def fingerprint(self) -> str | None:
+        """:meth:`Network.fingerprint` of the weights it was solved for (computed on demand)."""
+        if self._fingerprint is None and self._net is not None:
+            object.__setattr__(self, "_fingerprint", self._net.fingerprint())
+        return self._fingerprint
 
     # ---------------------------------------------------------------- result shape
     @property
@@ -155,7 +162,8 @@ class Equilibrium(Result):
                 )
         elif not isinstance(net, Network):
             raise ValidationError(f"net: expected a Network, got {type(net).__name__}")
-        elif self.fingerprint is not None and net.fingerprint() != self.fingerprint:
+        elif (self._net is not None and net.W is not self._net.W
+              and net.fingerprint() != self.fingerprint):
             raise ValidationError(
                 "net: its weights (fingerprint "
                 f"{net.fingerprint()[:12]}…) are not those this equilibrium was solved for "
@@ -180,7 +188,7 @@ class Equilibrium(Result):
 
     def _fields_for_dict(self) -> dict[str, Any]:
         out = super()._fields_for_dict()
-        out.pop("stats", None)
+        out["fingerprint"] = self.fingerprint
         out["stats"] = dict(self.stats)
         return out
 
