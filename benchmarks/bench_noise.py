@@ -5,7 +5,8 @@ synapses, int64 indices as the builder returns them) is run for ``--steps`` step
 ``dt = 0.01`` by :func:`eicircuits.simulate`, saving only the last state:
 
 - ``euler`` on the NumPy backend, and on the numba backend (the deterministic references);
-- ``euler-maruyama`` with white rate noise (random numbers included), and with OU input noise;
+- ``euler-maruyama`` with white rate noise (random numbers included; NumPy core and numba
+  kernel), and with OU input noise;
 - ``euler`` on a step + sine stimulus protocol (sampled on the grid in blocks);
 - ``euler`` with delays (E synapses 2, I synapses 1 time unit: two mat-vecs of half size) and
   ``rk4`` with and without those delays.
@@ -53,6 +54,8 @@ def main() -> None:
                                         backend="numba", save_every=steps),
         "EM white rate noise": lambda: simulate(net, x0, span, dt=dt, noise=Noise(0.1),
                                                 rng=1, save_every=steps),
+        "EM white, numba": lambda: simulate(net, x0, span, dt=dt, noise=Noise(0.1), rng=1,
+                                            backend="numba", save_every=steps),
         "EM OU input noise": lambda: simulate(net, x0, span, dt=dt,
                                               noise=Noise(0.1, kind="input", tau=1.0),
                                               rng=1, save_every=steps),
@@ -80,7 +83,9 @@ def main() -> None:
     for name, sec in best.items():
         print(f"{name:24s} {1e3 * sec / steps:9.3f} {sec / ref:14.2f}")
     print(f"rk4 delays / rk4 numpy: {best['rk4 delays'] / best['rk4 numpy']:.2f}")
-    print(f"EM noise / euler numba: {best['EM white rate noise'] / best['euler numba']:.2f}")
+    print(f"EM white numpy / euler numpy: "
+          f"{best['EM white rate noise'] / best['euler numpy']:.2f}")
+    print(f"EM white numba / euler numba: {best['EM white, numba'] / best['euler numba']:.2f}")
 
 
 if __name__ == "__main__":

@@ -317,6 +317,7 @@ class _NumbaStepper:
         inc = self._no_inc
         if self.noise is not None:
             scale, gen = self.noise
+            k = max(1, min(k, 2_000_000 // len(scale)))  # at most 16 MB of increments at once
             inc = (scale * np.sqrt(dt)) * gen.standard_normal((k, len(scale)))
         scheme = (self.scheme, self._coef(dt), dt, self.A, self.b, inc)
         done, r, bad = self.kernel(

@@ -275,8 +275,10 @@ def simulate(
         With delays: the state ``h(t)`` for ``t < t0`` (default: the constant ``x0``).
 
     Stimulus protocols, noise and delays (``Network(..., delays=...)``) run on the NumPy
-    backend through one batched stepper (:mod:`eicircuits.dynamics._extended`); delays need a
-    fixed-step method with ``dt`` no longer than the shortest delay.
+    backend through one batched stepper (:mod:`eicircuits.dynamics._extended`); white-noise
+    Euler–Maruyama with a constant input also runs in the numba kernel (same random numbers,
+    same path to rounding). Delays need a fixed-step method with ``dt`` no longer than the
+    shortest delay.
 
     Returns
     -------
