@@ -103,6 +103,7 @@ def test_unfinished_points_of_integer_and_boolean_analyses_read_as_missing(tmp_p
     assert rows.any() and not rows[0]  # the chunk of w_ee = 0, 0.25 never finished
     # unfinished points are missing, not 0 / False (today: 0 and False, like real values)
     assert ds["k"].dtype.kind == "f" and ds["s"].dtype.kind == "f"
+    assert ds["k"].attrs["kind"] == "int" and ds["s"].attrs["kind"] == "bool"
     assert np.isnan(ds["k"].values[~rows]).all() and np.isnan(ds["s"].values[~rows]).all()
     assert ds.attrs["missing_points"] == 3 * int((~rows).sum())
     ref = sweep(pair, GRID, {"k": n_unstable, "s": stable}, chunks=CHUNKS, progress=False)

@@ -155,8 +155,8 @@ def open_meta(path: str | os.PathLike[str], *,
             creating = "empty"  # an empty group holds nothing to lose
     except Exception as exc:  # any failure to read means "not our store"
         raise ValidationError(
-            f"store: {str(path)!r} exists and is not a Zarr sweep store ({exc}); "
-            "give a new path or delete it"
+            f"store: {str(path)!r} exists and is not a Zarr sweep store, or its metadata are "
+            f"damaged ({exc}); give a new path or delete it"
         ) from exc
     if raw is None and creating is not None and recreate_partial:
         return None
@@ -423,7 +423,8 @@ def open_sweep(path: str | os.PathLike[str], *, load: bool = True) -> Any:
 
     Strings come back as NumPy fixed-width unicode (``<U…``). Points of chunks that are not
     done, or that fail their checksum, read as missing: ``nan`` (integer and boolean variables
-    then come back as ``float64``) or ``""`` for strings. ``ds.attrs["complete"]`` is 1 when
+    then come back as ``float64``, with the attribute ``kind`` = ``"int"`` or ``"bool"``) or
+    ``""`` for strings. ``ds.attrs["complete"]`` is 1 when
     every chunk is done and intact, else 0 (and ``attrs["missing_points"]`` counts them).
 
     Parameters
@@ -508,19 +509,25 @@ def open_sweep(path: str | os.PathLike[str], *, load: bool = True) -> Any:
         ds = ds.load() if not arrays else ds
         for name in list(ds.data_vars):
             values = arrays[name] if arrays else np.asarray(ds[name].values)
+            kind = values.dtype.kind
             if valid is not None:
                 values = _masked(values, valid)
             if values.dtype.kind in "OT":
                 values = _fixed_width(values)
             ds[name] = ds[name].copy(data=values)
+            if kind in "bi" and valid is not None:  # masked to float: say what it was
+                ds[name].attrs["kind"] = "bool" if kind == "b" else "int"
         for name in list(ds.coords):
             var = ds[name].load()
             ds[name] = var.copy(data=_fixed_width(var.values)) if var.dtype.kind in "OT" else var
     elif valid is not None:
         mask = xr.DataArray(valid, dims=tuple(meta["dims"]))
         for name in list(ds.data_vars):
-            if ds[name].dtype.kind in "OT":
+            kind = ds[name].dtype.kind
+            if kind in "OT":
                 ds[name] = ds[name].where(mask, "")
             else:
                 ds[name] = ds[name].astype(np.float64).where(mask)
+                if kind in "bi":
+                    ds[name].attrs["kind"] = "bool" if kind == "b" else "int"
     return ds
