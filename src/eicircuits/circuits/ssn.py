@@ -4,9 +4,10 @@
 u_I]₊ⁿ`` (rates in Hz, inputs and drives in mV, weights in mV·s, ``τ`` in ms) with the parameters
 of Rubin, Van Hooser & Miller (2015), *The stabilized supralinear network: a unifying circuit
 motif underlying multi-input integration in sensory cortex*, Neuron 85:402–417 (their
-two-population model; the same ``W`` and ``τ`` are used by Hennequin et al. 2018 with another
-``k``): ``k = 0.04``, ``n = 2``, ``W_EE = 1.25``, ``W_EI = 0.65``, ``W_IE = 1.2``, ``W_II = 0.5``,
-``τ_E = 20 ms``, ``τ_I = 10 ms`` (:data:`RVM2015`); ``W_XY`` is the weight from ``Y`` onto ``X``.
+two-population model; the same ``W`` and ``τ`` appear in the two-population SSN of Hennequin et
+al. 2018, Neuron 98:846–860): ``k = 0.04``, ``n = 2``, ``W_EE = 1.25``, ``W_EI = 0.65``,
+``W_IE = 1.2``, ``W_II = 0.5``, ``τ_E = 20 ms``, ``τ_I = 10 ms`` (:data:`RVM2015`); ``W_XY`` is
+the weight from ``Y`` onto ``X``.
 
 The activation's slope ``φ'(z) = k n z^{n−1}`` grows with the drive, so the effective E→E gain
 ``W_EE φ'(z_E*)`` grows with the input: weak inputs see a stable E subnetwork (a non-ISN, where
