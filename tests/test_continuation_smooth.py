@@ -32,7 +32,7 @@ def test_logistic_self_excitation_folds_closed_form():
         assert middle.any() and not br.stable[middle].any() and br.stable[outer].all()
 
 
-def _roots(net: Network, rng: np.random.Generator, starts: int = 150) -> list[np.ndarray]:
+def _roots(net: Network, rng: np.random.Generator, starts: int = 120) -> list[np.ndarray]:
     """Every equilibrium found by Newton from many random starts in the range of φ."""
     found: list[np.ndarray] = []
     lo, hi = -1.0, 1.0
@@ -72,7 +72,7 @@ def test_small_tanh_circuits_against_root_counting(n, seed):
         for lam, x in zip(br.lam, br.x, strict=True):
             u = net.u + lam * d
             assert np.max(np.abs(np.tanh(net.W @ x + u) - x)) < 1e-9
-    grid = np.linspace(span[0] + 0.013, span[1] - 0.017, 12)
+    grid = np.linspace(span[0] + 0.013, span[1] - 0.017, 10)
     for lam in grid:
         roots = _roots(net.with_input(net.u + lam * d), rng)
         assert res.count_at(lam) == len(roots), lam
@@ -144,6 +144,16 @@ def test_local_wiring_wta_branches_match_equilibria():
     assert res.count_at(0.5 * c_star) == 1
     assert res.count_at(1.9) == 7
     assert all(f.lam > c_star for f in res.folds)
+    # E_i alone is an equilibrium iff u_j − c·b·u_i/((1 − a)(1 + d)) ≤ 0 for every j ≠ i: the
+    # weaker inputs' winner states are born at folds at c = (1 − a)(1 + d) max_j u_j/(b u_i)
+    u = np.array([1.0, 1.1, 1.25])
+    born = [(1 - a) * (1 + d) * np.max(np.delete(u, i)) / (b * u[i]) for i in (0, 1)]
+    for c in born:
+        assert min(abs(f.lam - c) for f in res.folds) < 1e-9
+    # past the threshold every single-winner state is stable: a multistable decision
+    from eicircuits.continuation._twoparam import _stable_at
+
+    assert _stable_at(res, 1.9) == 3
     winners = [e for e in equilibria(fam(1.9)) if np.count_nonzero(e.x[:3] > 0) == 1]
     assert len(winners) == 3
     strongest = [e for e in winners if e.x[2] > 0]

@@ -36,6 +36,9 @@ from ._eig import N_LEADING, leading_eigenvalues
 
 FloatArray = NDArray[np.float64]
 
+#: Iterative path: pivots between full solves for the affine offset ``p`` of a piece.
+_RESYNC = 32
+
 _STATE_NAMES = {LOW: "below its threshold", LIN: "in its linear piece", HIGH: "at its clip"}
 
 
@@ -180,7 +183,7 @@ class PieceSolver:
         else:
             self._append("add" if entering else "rem", i)
 
-    def solve(self, R: FloatArray) -> FloatArray:
+    def solve(self, R: FloatArray, keys: tuple[str, ...] = ()) -> FloatArray:
         """``Y`` (``n × p``, zero off ``S``) with ``(I − A)_SS Y_S = R_S``."""
         R = np.asarray(R, dtype=float)
         Y = np.zeros_like(R)
@@ -203,7 +206,7 @@ class PieceSolver:
         d = np.abs(np.diag(lu))
         if not np.all(np.isfinite(d)) or d.min() <= 1e-12 * max(1.0, float(d.max())):
             self._factor(self.lin)  # raises SingularPiece when the block itself is singular
-            return self.solve(R)
+            return self.solve(R, keys)
         z = sla.lu_solve((lu, piv), rhs2, check_finite=False)
         Y[self.s0] = w - self.Z @ z
         for j, (kind, i) in enumerate(self.extras):
@@ -224,7 +227,7 @@ class IterativePieceSolver:
         self.rtol = rtol
         self.factorizations = 0
         self.iterations = 0
-        self._prev: dict[int, FloatArray] = {}
+        self._prev: dict[str, FloatArray] = {}
 
     def toggle(self, i: int, entering: bool) -> None:
         self.lin[i] = entering
@@ -239,18 +242,19 @@ class IterativePieceSolver:
 
         return spla.LinearOperator((self.n, self.n), matvec=mv, dtype=float)
 
-    def solve(self, R: FloatArray) -> FloatArray:
+    def solve(self, R: FloatArray, keys: tuple[str, ...] = ()) -> FloatArray:
         R = np.asarray(R, dtype=float)
         Y = np.zeros_like(R)
         if not np.any(self.lin):
             return Y
         op = self._op()
         for j in range(R.shape[1]):
+            key = keys[j] if j < len(keys) else str(j)
             b = np.where(self.lin, R[:, j], 0.0)
             nb = float(np.linalg.norm(b))
             if nb == 0.0:
                 continue
-            x0 = np.where(self.lin, self._prev.get(j, np.zeros(self.n)), 0.0)
+            x0 = np.where(self.lin, self._prev.get(key, np.zeros(self.n)), 0.0)
             count = [0]
 
             def cb(_: Any, count: list[int] = count) -> None:
@@ -268,7 +272,7 @@ class IterativePieceSolver:
                                         f"{res / nb:.2g}); the active block may be singular")
             self.iterations += count[0]
             y = np.where(self.lin, y, 0.0)
-            self._prev[j] = y
+            self._prev[key] = y
             Y[:, j] = y
         return Y
 
@@ -352,8 +356,14 @@ def follow(prob: BoxProblem, db: FloatArray, tau: FloatArray, span: tuple[float,
         xf = np.where(lin, 0.0, xf)
         r0 = prob.A @ xf + prob.b
         try:
-            PQ = solver.solve(np.column_stack([r0, db]))
-            p, q = PQ[:, 0], PQ[:, 1]
+            if linear_solver == "iterative" and out.pivots % _RESYNC and out.pivots:
+                # x is continuous at the vertex: the new piece is x + (λ' − λ) q, so only q
+                # needs a solve; p is recomputed from scratch every _RESYNC pivots.
+                q = solver.solve(db[:, None], keys=("q",))[:, 0]
+                p = np.where(lin, x - lam * q, 0.0)
+            else:
+                PQ = solver.solve(np.column_stack([r0, db]), keys=("p", "q"))
+                p, q = PQ[:, 0], PQ[:, 1]
             dx, dl = np.where(lin, q, 0.0), 1.0
             if not (np.all(np.isfinite(p)) and np.all(np.isfinite(q))):
                 raise SingularPiece("non-finite solution")
