@@ -262,3 +262,18 @@ def test_too_many_distinct_delays_are_refused():
     net = Network(W=np.full((n, n), 0.01), delays=np.arange(1.0, 1.0 + n * n).reshape(n, n))
     with pytest.raises(ValidationError, match="81 distinct delay values"):
         simulate(net, np.zeros(n), (0.0, 1.0), dt=0.1)
+
+
+def test_rk4_keeps_order_four_with_delays_and_input_switches_on_the_grid():
+    """A switch makes ẋ jump; the delayed interpolant then uses the left derivative there."""
+    from eicircuits import stimulus
+
+    net = _delayed_pair()
+    stim = (stimulus.constant([1.0, 0.3]) + stimulus.step(1.3, 0.7, neurons=[0], n=2)
+            + stimulus.pulse(2.1, 2.6, 0.5))
+    kw = {"method": "rk4", "u": stim}
+    ref = simulate(net, [0.2, 0.1], (0.0, 4.0), dt=0.00125, save_every=400, **kw).x
+    errs = [np.max(np.abs(simulate(net, [0.2, 0.1], (0.0, 4.0), dt=dt,
+                                   save_every=round(0.5 / dt), **kw).x - ref))
+            for dt in (0.05, 0.025)]
+    assert 13 < errs[0] / errs[1] < 20
