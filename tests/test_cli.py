@@ -65,6 +65,19 @@ def test_analyze_refuses_to_overwrite_without_force(tmp_path: Path,
     assert json.loads((tmp_path / "report.json").read_text())["success"] is True
 
 
+def test_analyze_include_selects_parts(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "out"
+    assert main(["analyze", str(SPECS / "isn_example.toml"), "--out", str(out), "--quiet",
+                 "--include", "game"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["included"] == ["equilibrium", "game"]
+    assert "stability" not in report and "trajectory" not in report
+    assert report["game"]["is_nash"] is False  # W_EE = 2: a concave player
+    assert main(["analyze", "--out", str(tmp_path / "x"), "--include", "gmae"]) == 2
+    assert "--include: unknown part(s) ['gmae']" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()  # refused before anything was computed or written
+
+
 def test_analyze_without_equilibrium_writes_strict_json(tmp_path: Path,
                                                         capsys: pytest.CaptureFixture) -> None:
     spec = tmp_path / "runaway.toml"

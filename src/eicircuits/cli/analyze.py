@@ -29,6 +29,10 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--t-end", type=float, default=None,
                    help="longest trajectory shown; it stops once steady "
                    "(default: 500 × the largest τ)")
+    p.add_argument("--include", default="equilibrium,stability,game,contrast,trajectory",
+                   metavar="PARTS",
+                   help="comma-separated parts to compute (the equilibrium always is; "
+                   "default: %(default)s)")
     p.add_argument("--time-limit", type=float, default=30.0,
                    help="seconds allowed to the certificate search (default: %(default)s)")
     add_force_argument(p)
@@ -38,13 +42,19 @@ def register(sub: Any) -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..analysis import analyze
+    from ..analysis import PARTS, analyze
     from ..errors import ValidationError
     from ..report import REPORT_FILES, render_text, write_report
 
+    parts = [part.strip() for part in args.include.split(",") if part.strip()]
+    unknown = [part for part in parts if part not in PARTS]
+    if unknown:
+        raise ValidationError(f"--include: unknown part(s) {unknown}; expected names from "
+                              f"{list(PARTS)}, separated by commas")
     net, label = load_network(args)
     out = check_out_folder(args.out, REPORT_FILES, args)  # before any computation
-    result = analyze(net, source=str(label), t_end=args.t_end, time_limit=args.time_limit,
+    result = analyze(net, include=parts, source=str(label), t_end=args.t_end,
+                     time_limit=args.time_limit,
                      progress=lambda name: stage(name, quiet=args.quiet))
     with stage("writing the report, NetCDF and figure", quiet=args.quiet):
         try:
