@@ -705,43 +705,13 @@ def wilson_cowan_equilibria(w_ee: float, w_ei: float, w_ie: float, w_ii: float, 
         ev = np.linalg.eigvals(J).astype(complex)
         stable, kind = bool(np.all(ev.real < 0)), _kind(ev)
         kinks = [k for k in off if (W.W @ x + u)[k] == 0.0]
-        if kinks:
-            stable, kind = _kink_verdict(W.W, W.tau, lam, kinks, kind)
+        if kinks:  # on a kink the library's one local verdict decides (stability/_local.py)
+            from ..stability._local import verdict as _local_verdict
+
+            ls = _local_verdict(W, x, u)
+            stable = ls.stable is True
+            kind = (f"{kind} (on a kink; stable by the local verdict)" if stable
+                    else f"{ls.verdict} (on a kink)")
         out.append(WCEquilibrium(x=x, support="".join("EI"[k] for k in S), eigenvalues=ev,
                                  stable=stable, kind=kind))
     return out
-
-
-def _kink_verdict(W: NDArray[np.float64], tau: NDArray[np.float64], lam: NDArray[np.float64],
-                  kinks: list[int], kind: str) -> tuple[bool, str]:
-    """Stability of an equilibrium where a silent neuron's drive is exactly 0 (on its kink).
-
-    Every one-sided linearisation (each kinked neuron off or on) is formed. All Hurwitz: stable
-    (the continuous piecewise-linear flow decays in every piece it can enter). A piece with a
-    real eigenvalue ``> 0`` whose eigenvector points into that piece (the kinked drives grow
-    along it): unstable. Otherwise undecided (``stable=False``, said in ``kind``).
-    """
-    verdicts = []
-    for mask in range(1, 2 ** len(kinks)):
-        lp = lam.copy()
-        on = [k for b, k in enumerate(kinks) if mask >> b & 1]
-        lp[on] = 1.0
-        J = (lp[:, None] * W - np.eye(2)) / tau[:, None]
-        ev, vec = np.linalg.eig(J)
-        hurwitz = bool(np.all(ev.real < 0))
-        escapes = False
-        for lam_k, v in zip(ev, vec.T, strict=True):
-            if abs(lam_k.imag) < 1e-14 and lam_k.real > 0:
-                v = np.real(v)
-                for sgn in (1.0, -1.0):
-                    dz = W @ (sgn * v)
-                    # along sgn·v the kinked neurons of this piece turn on, the others stay off
-                    if all(dz[k] > 0 for k in on) and all(
-                            dz[k] <= 0 for k in kinks if k not in on):
-                        escapes = True
-        verdicts.append((hurwitz, escapes))
-    if all(h for h, _ in verdicts) and not kind.startswith("unstable") and kind != "saddle":
-        return True, f"{kind} (on a kink; every one-sided linearisation is stable)"
-    if any(e for _, e in verdicts) or kind.startswith("unstable") or kind == "saddle":
-        return False, "unstable (on a kink)"
-    return False, "undecided (on a kink)"
