@@ -3,9 +3,10 @@
 Certificates
 ------------
 certify              -- the strongest statement that can be proven (method registry, cheapest first)
-Certificate          -- certified, kind, weights, rate, margin, statement, refutation, verify(),
-                        save(path) / Certificate.load(path)
-Verification         -- result of Certificate.verify() (truthy when valid; exact or not)
+Certificate          -- certified, status, kind, weights, rate, margin, derived statement,
+                        refutation, stats, verify(), save(path) / Certificate.load(path)
+Verification         -- result of Certificate.verify(): valid, exact, proof, the statement it
+                        established (truthy only when valid)
 report_section       -- the "Stability" section of ``eicircuits analyze``
 
 Lyapunov diagonal stability

@@ -45,7 +45,14 @@ from .._report import Section
 from ..errors import EICircuitsWarning, SolverError, ValidationError
 from ..network import Network
 from ._lds import SDP_LIMIT, LDSResult, lds
-from .certificate import Certificate, _a_matrix, claimable, comparison_margin
+from ._local import LocalStability, local_stability  # the one local verdict (re-exported)
+from .certificate import (
+    Certificate,
+    _a_matrix,
+    activation_check,
+    claimable,
+    comparison_margin,
+)
 from .matrices import comparison_vectors, is_metzler, majorant
 from .refute import refute_diagonal
 
@@ -398,8 +405,6 @@ def certify(net: Network, *, method: str = "auto", solver: str | None = None,
     >>> cert.kind, bool(cert.verify()), cert.stats["seconds"] < 60
     ('contraction-linf', True, True)
     """
-    from ..activations import check_activation
-
     if not isinstance(net, Network):
         raise ValidationError(f"net: expected a Network, got {type(net).__name__}")
     if time_limit is not None and not (isinstance(time_limit, (int, float))
@@ -423,8 +428,10 @@ def certify(net: Network, *, method: str = "auto", solver: str | None = None,
     acts = tuple(dict.fromkeys(net.activations))
     cert = _activation_refusal(net, acts)
     if cert is None:
-        for act in acts:
-            check_activation(act)  # raises ValidationError with the measured violation
+        for act in acts:  # check_activation, memoised: raises with the measured violation
+            exc = activation_check(act)
+            if exc is not None:
+                raise exc
         opts = {"solver": solver, "optimize": optimize, "time_limit": time_limit}
         if method == "auto":
             cert = _auto(net, clock, **opts)
@@ -436,96 +443,6 @@ def certify(net: Network, *, method: str = "auto", solver: str | None = None,
     if progress is not None:
         say(f"certify: {cert.status} after {stats['seconds']:.1f} s")
     return dataclasses.replace(cert, stats=stats)
-
-
-# ---------------------------------------------------------------------- local stability
-@dataclasses.dataclass(frozen=True)
-class LocalStability:
-    """Local stability of one equilibrium (τ-dependent).
-
-    Attributes
-    ----------
-    stable : bool
-        Whether the Jacobian ``τ⁻¹(−I + Λ W)`` is Hurwitz.
-    abscissa : float
-        Its spectral abscissa (the slowest decay rate is ``−abscissa``).
-    eigenvalues : ndarray
-    active : ndarray of bool
-        Neurons with positive slope at the equilibrium (``Λ_ii > 0``).
-    borderline : ndarray of int
-        Neurons whose drive sits at a kink of a piecewise-linear activation (the active set is
-        ambiguous there; ``stable`` then also requires stability with them switched on).
-    message : str
-    """
-
-    stable: bool
-    abscissa: float
-    eigenvalues: FloatArray
-    active: NDArray[np.bool_]
-    borderline: NDArray[np.intp]
-    message: str
-
-
-def local_stability(net: Network, x_eq: Any, *, atol: float = 1e-9) -> LocalStability:
-    """Local exponential stability of the equilibrium ``x_eq`` of the rate form (τ-dependent).
-
-    Linearises ``τ ẋ = −x + Φ(Wx + u)`` at ``x_eq``: ``J = τ⁻¹(−I + Λ W)``,
-    ``Λ = diag(Φ'(W x_eq + u))`` (for ReLU: the active set). Unlike an LDS certificate this
-    depends on the time constants (THEORY §3, inhibition-stabilised networks).
-
-    Raises
-    ------
-    ValidationError
-        ``x_eq`` has the wrong shape, or is not an equilibrium (residual above ``1e-6``).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from eicircuits import Network
-    >>> net = Network(W=[[2.0, -3.0], [3.0, -1.0]], u=[1.0, 0.5], cell_types="EI")
-    >>> local_stability(net, np.array([1 / 14, 5 / 14])).stable
-    True
-    >>> local_stability(net.replace(tau=[1.0, 2.5]), np.array([1 / 14, 5 / 14])).stable
-    False
-    """
-    x = np.asarray(x_eq, dtype=float)
-    if x.shape != (net.n,):
-        raise ValidationError(f"x_eq: expected shape ({net.n},), got {x.shape}")
-    res = float(np.max(np.abs(net.rate_field(x) * net.tau)))
-    if res > 1e-6 * max(1.0, float(np.max(np.abs(x)))):
-        raise ValidationError(
-            f"x_eq: not an equilibrium (max |−x + Φ(Wx + u)| = {res:.3g}); compute one with "
-            "eicircuits.equilibrium(net)"
-        )
-    if net.n > 2000:
-        raise ValidationError(f"local_stability: n = {net.n} > 2000 (dense eigenvalues)")
-    z = net.drive(x)
-    lam = net.dphi(z)
-    border = []
-    for i, a in enumerate(net.activations):
-        if a.piecewise_linear:
-            _, hi = a.value_range
-            kinks = [k for k in (0.0, hi if np.isfinite(hi) else None) if k is not None]
-            if any(abs(z[i] - k) <= atol for k in kinks):
-                border.append(i)
-    W = net.dense_W(limit=2000)
-
-    def spectrum(lv: FloatArray) -> FloatArray:
-        J = (lv[:, None] * W - np.eye(net.n)) / net.tau[:, None]
-        return np.linalg.eigvals(J)
-
-    ev = spectrum(lam)
-    absc = float(np.max(ev.real))
-    if border:
-        lam2 = lam.copy()
-        lam2[border] = 1.0
-        absc = max(absc, float(np.max(spectrum(lam2).real)))
-    stable = absc < 0
-    msg = (f"{'stable' if stable else 'unstable'}: spectral abscissa {absc:.4g} of "
-           f"τ⁻¹(−I + ΛW) with {int(np.sum(lam > 0))} of {net.n} neurons active")
-    if border:
-        msg += f"; neurons {border} sit at a kink (both sides checked)"
-    return LocalStability(stable, absc, ev, lam > 0, np.array(border, dtype=np.intp), msg)
 
 
 # ---------------------------------------------------------------------- report
