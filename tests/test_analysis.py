@@ -168,6 +168,16 @@ def test_netcdf_keeps_per_neuron_activations(tmp_path):
     assert back.fingerprint() == net.fingerprint()
 
 
+def test_netcdf_keeps_synaptic_delays(tmp_path):
+    from eicircuits.report import write_netcdf
+
+    W = [[0.0, -0.5], [0.8, 0.0]]
+    net = Network(W=W, u=[1.0, 0.2], cell_types="EI", delays=[[0.0, 2.0], [0.5, 0.0]])
+    write_netcdf(analyze(net, include=()), tmp_path / "d.nc")
+    back = read_network(tmp_path / "d.nc")
+    np.testing.assert_array_equal(back.delays.to_dense(), net.delays.to_dense())
+
+
 def test_text_report_holds_every_section_and_the_trajectory(tmp_path):
     a = analyze(cortical_column(3, 3, f=1.0, u=[1.0, 1.05, 1.1]))
     write_report(a, tmp_path)

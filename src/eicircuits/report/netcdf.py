@@ -2,7 +2,8 @@
 
 The file holds everything needed to rerun the analysis: ``W`` as COO triplets (``W_row``,
 ``W_col``, ``W_value`` over a ``synapse`` dimension, with the shape and whether it was sparse),
-``u``, ``tau``, the cell types and names, the activation(s) as JSON; and what was found: the
+``u``, ``tau``, the cell types and names, the activation(s) as JSON, synaptic delays when the
+network has them (``delay_row``, ``delay_col``, ``delay_value``); and what was found: the
 equilibrium, the run from rest (``rate`` over ``time`` × ``neuron``), the certificate (JSON, and
 its weights as a variable) and the whole report (JSON).
 """
@@ -69,6 +70,12 @@ def to_dataset(a: Any) -> Any:
         da = tr.trajectory.to_xarray().drop_vars(["tau", "cell_type"], errors="ignore")
         ds["rate"] = da.assign_attrs(long_name="rates from rest", **{
             k: v for k, v in da.attrs.items() if isinstance(v, (str, int, float))})
+    delays = getattr(net, "delays", None)
+    if delays is not None:
+        ds["delay_row"] = ("delayed_synapse", np.asarray(delays.rows, dtype=np.int64))
+        ds["delay_col"] = ("delayed_synapse", np.asarray(delays.cols, dtype=np.int64))
+        ds["delay_value"] = ("delayed_synapse", np.asarray(delays.values, dtype=float))
+        ds["delay_value"].attrs["long_name"] = "synaptic delay of W[delay_row, delay_col]"
     cert = a.certificate
     if cert is not None:
         cdict = cert.to_dict()
@@ -124,9 +131,16 @@ def network_from_dataset(ds: Any) -> Any:
            else activation_from_spec(act_spec))
     types = ("".join(str(t) for t in ds["cell_type"].values)
              if int(ds.attrs["has_cell_types"]) else None)
+    extra: dict[str, Any] = {}
+    if "delay_value" in ds:
+        from ..dynamics._delays import Delays
+
+        extra["delays"] = Delays(n, ds["delay_row"].values.astype(np.int64),
+                                 ds["delay_col"].values.astype(np.int64),
+                                 ds["delay_value"].values.astype(float))
     net = Network(W=W, tau=ds["tau"].values.astype(float), u=ds["u"].values.astype(float),
                   activation=act, cell_types=types,
-                  names=[str(v) for v in ds["neuron"].values])
+                  names=[str(v) for v in ds["neuron"].values], **extra)
     if net.fingerprint() != ds.attrs["network_fingerprint"]:
         raise ValidationError("dataset: the weights read back do not match the file's "
                               "network_fingerprint (the file was altered)")
