@@ -84,3 +84,25 @@ def test_integers_over_seeds_take_the_most_frequent_value():
     assert np.array(labels)[drawn].ravel().tolist() == ["neuron 3", "no single winner"]
     assert "most frequent over seed" in ax.get_title()
     plt.close(fig)
+
+
+def test_masked_integers_and_booleans_stay_categorical_with_missing_points():
+    """An unfinished sweep: integer/boolean analyses come back as float with NaN and attrs kind."""
+    w = np.array([[4.0, -1.0], [np.nan, 2.0]])
+    c = np.array([[1.0, np.nan], [0.0, 1.0]])
+    ds = xr.Dataset({"winner": (("a", "b"), w, {"kind": "int"}),
+                     "certified": (("a", "b"), c, {"kind": "bool"})},
+                    coords={"a": [0.0, 1.0], "b": [0.0, 1.0]})
+    fig, ax, drawn = plot_sweep(ds, "winner")
+    labels = _legend(ax)
+    assert labels == ["no single winner", "neuron 2", "neuron 4", "(missing)"]
+    assert np.array(labels)[drawn].T.tolist() == [["neuron 4", "no single winner"],
+                                                  ["(missing)", "neuron 2"]]
+    plt.close(fig)
+    fig, ax, drawn = plot_sweep(ds, "certified")
+    labels = _legend(ax)
+    assert labels == ["certified", "not certified", "(missing)"]
+    assert np.array(labels)[drawn].T.tolist() == [["certified", "(missing)"],
+                                                  ["not certified", "certified"]]
+    assert len(fig.axes) == 1
+    plt.close(fig)

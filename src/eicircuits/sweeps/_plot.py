@@ -50,18 +50,19 @@ def _edges(centres: np.ndarray) -> np.ndarray:
     return np.concatenate([[2 * c[0] - mid[0]], mid, [2 * c[-1] - mid[-1]]])
 
 
-def _reduce(var: Any, keep: Sequence[str]) -> tuple[Any, str]:
+def _reduce(var: Any, keep: Sequence[str], kind: str | None = None) -> tuple[Any, str]:
+    """Reduce the dims not in ``keep``; ``kind`` ("int"/"bool") for integers masked to float."""
     extra = [d for d in var.dims if d not in keep]
     if not extra:
         return var, ""
-    if var.dtype.kind in "USi":
+    if var.dtype.kind in "USi" or kind == "int":
         ordered = var.transpose(*keep, *extra)
         values = ordered.values
         reduced = _mode(values.reshape((*values.shape[:len(keep)], -1)), -1)
         return ordered.isel({d: 0 for d in extra}, drop=True).copy(data=reduced), \
             f"most frequent over {', '.join(extra)}"
-    how = f"fraction {var.name or ''} true".replace("  ", " ") if var.dtype.kind == "b" \
-        else "mean"
+    how = f"fraction {var.name or ''} true".replace("  ", " ") \
+        if var.dtype.kind == "b" or kind == "bool" else "mean"
     return var.astype(float).mean(dim=extra), f"{how} over {', '.join(extra)}"
 
 
@@ -71,24 +72,34 @@ BOOL_LABELS = {"certified": ("certified", "not certified"), "ok": ("ok", "failed
 NONE_LABELS = {"winner": "no single winner"}
 
 
-def _as_labels(var: str, values: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Booleans and integers as category labels, in a natural legend order."""
+#: Label of a point without a value (an unfinished point of a masked integer/boolean analysis).
+MISSING = "(missing)"
+
+
+def _as_labels(var: str, values: np.ndarray, kind: str | None = None
+               ) -> tuple[np.ndarray, list[str]]:
+    """Booleans and integers (or floats masked from them, NaN = missing) as category labels."""
     flat = values.ravel()
-    if values.dtype.kind == "b":
+    missing = np.zeros(flat.shape, dtype=bool)
+    if flat.dtype.kind == "f":
+        missing = np.isnan(flat)
+    if values.dtype.kind == "b" or kind == "bool":
         yes, no = BOOL_LABELS.get(var, (f"{var}: true", f"{var}: false"))
-        out = np.where(flat, yes, no).astype(object)
-        order = [lab for lab in (yes, no) if lab in set(out)]
+        out = np.where(missing, MISSING, np.where(flat == 1, yes, no)).astype(object)
+        order = [lab for lab in (yes, no, MISSING) if lab in set(out)]
         return out.reshape(values.shape), order
     none = NONE_LABELS.get(var)
-    ints = sorted({int(v) for v in flat})
+    ints = sorted({int(v) for v in flat[~missing]})
 
     def name(v: int) -> str:
         if none is not None and v == -1:
             return none
         return f"neuron {v}" if var == "winner" else str(v)
 
-    out = np.array([name(int(v)) for v in flat], dtype=object)
-    return out.reshape(values.shape), [name(v) for v in ints]
+    out = np.array([MISSING if m else name(int(v)) for v, m in zip(flat, missing, strict=True)],
+                   dtype=object)
+    order = [name(v) for v in ints] + ([MISSING] if missing.any() else [])
+    return out.reshape(values.shape), order
 
 
 def _why_empty(da: Any, var: str) -> str:
@@ -165,16 +176,23 @@ def plot_sweep(ds: Any, var: str | None = None, *, x: str | None = None,
     if y is None and others:
         y = others[0]
     keep = [d for d in (y, x) if d is not None]
-    da, note = _reduce(da, keep)
+    # integers and booleans with unfinished points come back as float with NaN and attrs kind
+    masked = da.attrs.get("kind") if da.dtype.kind == "f" else None
+    masked = masked if masked in ("int", "bool") else None
+    reduced_dims = [d for d in da.dims if d not in keep]
+    da, note = _reduce(da, keep, masked)
+    if masked == "bool" and reduced_dims:
+        masked = None  # a fraction of True: a number
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.0, 4.5), constrained_layout=True)
     else:
         fig = ax.figure
-    categorical = da.dtype.kind in "USbi"
+    categorical = da.dtype.kind in "USbi" or masked is not None
     if categorical:
         raw = da.transpose(*keep).values
-        if raw.dtype.kind in "bi":
-            values, order = _as_labels(var, raw)
+        labelled = raw.dtype.kind in "bi" or masked is not None
+        if labelled:
+            values, order = _as_labels(var, raw, masked)
         else:
             values = raw.astype(str)
             known = [lab for lab in REGIME_COLORS if lab in set(values.ravel())]
@@ -188,9 +206,9 @@ def plot_sweep(ds: Any, var: str | None = None, *, x: str | None = None,
         from matplotlib.colors import ListedColormap
         from matplotlib.patches import Patch
 
-        fixed = {"certified": "#55a868", "not certified": "#c44e52",
+        fixed = {"certified": "#55a868", "not certified": "#c44e52", MISSING: "#ffffff",
                  **{lab: "#cccccc" for lab in NONE_LABELS.values()}}
-        if raw.dtype.kind in "bi":
+        if labelled:
             colors = [fixed.get(lab, c) for lab, c in zip(labels, colors, strict=True)]
         cmap = ListedColormap(colors)
         drawn = codes
@@ -204,7 +222,7 @@ def plot_sweep(ds: Any, var: str | None = None, *, x: str | None = None,
         else:
             ax.pcolormesh(da[x].values, da[y].values, codes, cmap=cmap, vmin=-0.5,
                           vmax=len(labels) - 0.5, shading="nearest")
-        ax.legend(handles=[Patch(color=c, label=lab or "(failed)")
+        ax.legend(handles=[Patch(facecolor=c, edgecolor="0.5", label=lab or "(failed)")
                            for c, lab in zip(colors, labels, strict=True)],
                   loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     else:
