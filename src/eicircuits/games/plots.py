@@ -234,8 +234,8 @@ def plot_potential(net: Network, *, trajectories: Sequence[Any] = (),
     cs = ax.contour(X0, X1, P, levels=levels, cmap="viridis", linewidths=0.8)
     fig.colorbar(cs, ax=ax, label=f"{pot.kind} potential")
     for k, tr in enumerate(trs):
-        ax.plot(tr[:, 0], tr[:, 1], color="C3", linewidth=1.2, label="trajectory" if k == 0 else
-                None)
+        ax.plot(tr[:, 0], tr[:, 1], color="C3", linewidth=1.2,
+                label="trajectories (arrows: direction, dot: end)" if k == 0 else None)
         ax.plot(tr[-1, 0], tr[-1, 1], "o", color="C3", markersize=4)
         direction_arrows(ax, tr, color="C3")
     ax.set_xlim(a0, b0)
