@@ -2,9 +2,12 @@
 
 Entry points
 ------------
-equilibrium   -- one equilibrium ``x* = Φ(W x* + u)``, by a method chosen from :data:`METHODS`
+equilibrium   -- one equilibrium ``x* = Φ(W x* + u)``, by a method chosen from :data:`METHODS`;
+                 ``from_state=x0``: the equilibrium a run from ``x0`` settles in
 equilibria    -- every equilibrium of a small piecewise-linear network, with local stability
-Equilibrium   -- the result object (``x``, ``residual``, ``active``, ``converged``, ``message``…)
+Equilibrium   -- the result object (``x``, ``residual``, ``active``, ``converged``, ``message``,
+                 the input ``u`` and the weights' fingerprint; ``with_stability()`` asks
+                 :func:`eicircuits.stability.local_stability`, the library's one verdict)
 lemke         -- Lemke's method for a standard LCP, in floating point or exact rationals
 report_section -- a report section summarising an equilibrium (for ``eicircuits analyze``)
 lcp_matrix    -- the (box) LCP data ``(M, q, lo, hi)`` of a piecewise-linear network
@@ -12,9 +15,10 @@ lcp_matrix    -- the (box) LCP data ``(M, q, lo, hi)`` of a piecewise-linear net
 Methods (``equilibrium(net, method=...)``)
 -------------------------------------------
 ``"auto"``
-    Piecewise-linear activations (ReLU, clipped ReLU, linear, per-neuron mixes, rescaled
-    versions): ``"active-set"``, then ``"lemke"`` if that fails on a dense-able network.
-    Anything else: ``"newton"``.
+    Tries until one converges, and says which it tried: ``"continuation"`` (supralinear
+    activations); for piecewise-linear activations (ReLU, clipped ReLU, linear, per-neuron
+    mixes, rescaled versions) ``"active-set"``, then ``"lemke"`` (``n ≤`` :data:`LEMKE_MAX_N`);
+    then ``"newton"`` and plain ``"fixed-point"`` iteration for any activation.
 ``"active-set"``
     Globalised active-set / semismooth Newton on the box LCP; one (sparse) linear solve on the
     active submatrix per step; handles ``scipy.sparse`` ``W`` without densifying.
@@ -22,12 +26,15 @@ Methods (``equilibrium(net, method=...)``)
     (default True; False gives the plain method, which can cycle).
 ``"lemke"``
     Lemke's complementary pivoting (dense, ``n ≤`` :data:`LEMKE_MAX_N`): finite and exact up to
-    rounding; says so when the LCP has no solution.
+    rounding; says so when the LCP has no solution. Boxed neurons (clipped ReLU) are pivoted with
+    a covering vector that keeps them in their box, which makes it complete for clipped-ReLU
+    networks (they always have an equilibrium).
 ``"newton"``
     Globalised Newton on ``x − Φ(W x + u)`` for smooth or mixed activations (sparse Jacobians
     for sparse ``W``). Option: ``linear_solver``.
 ``"fixed-point"``
-    Plain iteration ``x ← Φ(W x + u)``, only on request: it diverges once ``‖W‖ > 1``.
+    Plain iteration ``x ← Φ(W x + u)`` (it diverges once ``‖W‖ > 1``); the last resort of
+    ``"auto"``.
 ``"prox-gradient"``
     Proximal pseudo-gradient iteration ``x ← prox_{γg}(x − γ((I − W)x − u))`` (THEORY §3): a
     ``‖·‖_P`` contraction for any activation when ``P`` certifies that ``W − I`` is LDS, so it
