@@ -231,3 +231,15 @@ def test_large_non_lds_start_from_rest_and_stability_per_piece():
         assert np.max(np.abs(netm.phi(netm.W @ mid_x + netm.u) - mid_x)) < 1e-10
         ev = np.linalg.eigvals(netm.rate_jacobian(mid_x))
         assert bool(ev.real.max() < 0) == br.segment_stable[j]
+
+
+def test_singular_active_blocks_are_reported():
+    """W = 1 (self-excitation exactly 1): at λ = 0 the active block I − W is singular."""
+    res = continuation(Network(W=[[1.0]]), direction=[1.0], span=(-1.0, 1.0))
+    assert not res.success and res.status == "unbounded"
+    assert "runs to infinity at constant λ" in res.message
+    clipped = continuation(Network(W=[[1.0]], activation=ec.ClippedReLU(2.0)), direction=[1.0],
+                           span=(-1.0, 1.0))
+    assert clipped.success and "a continuum of equilibria" in clipped.message
+    br = clipped.branches[0]
+    assert br.lam.tolist() == [-1.0, 0.0, 0.0, 1.0] and br.x[:, 0].tolist() == [0, 0, 2, 2]

@@ -179,7 +179,10 @@ class PieceSolver:
         if key in self.extras:
             self._remove(self.extras.index(key))
         elif self.lu is None or len(self.extras) >= self.refactor_every:
-            self._factor(self.lin)
+            try:
+                self._factor(self.lin)
+            except SingularPiece:
+                self.lu = None  # solve() refactorises and reports the singular block
         else:
             self._append("add" if entering else "rem", i)
 
@@ -296,6 +299,7 @@ class Traced:
     factorizations: int = 0
     iterations: int = 0
     end_x: FloatArray | None = None
+    vertical: list[float] = dataclasses.field(default_factory=list)
 
 
 def initial_state(prob: BoxProblem, x: FloatArray, lam: float, db: FloatArray) -> NDArray[np.int8]:
@@ -440,6 +444,8 @@ def follow(prob: BoxProblem, db: FloatArray, tau: FloatArray, span: tuple[float,
             x_new = np.clip(x_new, prob.lo, prob.hi)
             if step > 0:
                 sign = math.copysign(1.0, dl) if dl != 0 else 0.0
+                if dl == 0:
+                    out.vertical.append(float(lam))
                 if len(out.lam) > 1 and junction:
                     kind = "fold" if sign * last_sign < 0 else "border"
                     j = len(out.lam) - 1
@@ -653,6 +659,10 @@ def run(net: Any, direction: FloatArray, span: tuple[float, float], *, x0: Any,
                      "function of λ and every piece is locally stable for every τ")
     else:
         parts.append("branches that touch neither end of the span (isolas) are not searched")
+    vertical = sorted({v for tr in traced for v in tr.vertical})
+    if vertical:
+        parts.append("a continuum of equilibria (a segment at constant λ, where (I − W)_SS is "
+                     "singular) at λ = " + ", ".join(f"{v:.10g}" for v in vertical[:10]))
     if fails:
         parts.append(f"branch {branches.index(fails[0])} stopped: {fails[0].message}")
     total = time.perf_counter() - t0
