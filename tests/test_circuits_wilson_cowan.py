@@ -495,3 +495,51 @@ def test_piecewise_linear_flow_is_exact_through_kinks():
     np.testing.assert_allclose(x, ref.y[:, -1], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(xs, ref.sol(ts).T, rtol=1e-9, atol=1e-11)
     assert np.ptp(xs[ts > 20, 1]) > 0.05  # it is the oscillatory regime
+
+
+# ---------------------------------------------------------------- Bendixson's exclusion
+def test_cycle_beside_a_stable_focus_with_positive_inhibitory_input():
+    """Found while testing the 'u_I ≥ 0 has no cycle' belief: with I self-inhibition the I
+    population can be silenced with u_I > 0 too, and a stable cycle surrounds the stable focus.
+    Oracle: DOP853 from rest cycles with r_E in [0.1311, 1.3576]; near the focus it settles."""
+    params = dict(w_ee=2.0161189197942706, w_ei=1.639063098614658, w_ie=5.766422239813051,
+                  w_ii=2.979458789829166, tau_i=3.4412830964174863, u_e=1.4941117512713138,
+                  u_i=0.9469623767570932)
+    r = wilson_cowan_classify(**params)
+    assert r.regime == "bistable" and r.method == "closed form + simulation"
+    ((eq),) = r.equilibria
+    assert eq.kind == "stable focus"
+    net = wilson_cowan(**params)
+    far = solve_ivp(lambda t, x: net.rate_field(x), (0, 250), [0.0, 0.0], method="DOP853",
+                    rtol=1e-10, atol=1e-13, dense_output=True).sol(np.linspace(180, 250, 3000))
+    assert far[0].min() == pytest.approx(0.13114, abs=1e-4)
+    assert far[0].max() == pytest.approx(1.35764, abs=1e-4)
+    assert r.cycle == pytest.approx((far[0].min(), far[0].max()), abs=2e-3)
+    near = solve_ivp(lambda t, x: net.rate_field(x), (0, 400), eq.x + np.array([0.01, 0.003]),
+                     method="DOP853", rtol=1e-10, atol=1e-13).y[:, -1]
+    np.testing.assert_allclose(near, eq.x, atol=1e-9)
+
+
+def test_bendixson_exclusion_is_conservative_and_sound():
+    from eicircuits.circuits.wilson_cowan import _cycle_possible
+
+    rng = np.random.default_rng(5)
+    R = np.concatenate([rng.uniform(0, 5, (4000, 2)), rng.uniform(0, 500, (4000, 2))])
+    for _ in range(400):
+        a, b, c = rng.uniform(1.05, 6), rng.uniform(0, 6), rng.uniform(0, 6)
+        d = 0.0 if rng.random() < 0.2 else rng.uniform(0, 4)
+        ti, ue, ui = rng.uniform(0.2, 4), rng.uniform(-2, 3), rng.uniform(-3, 3)
+        # oracle: sampled points of the E-on, I-silenced region inside the quadrant
+        inside = np.any((a * R[:, 0] - b * R[:, 1] + ue > 0) & (c * R[:, 0] - d * R[:, 1] + ui < 0))
+        if (a - 1) - 1 / ti > 0 and inside:
+            assert _cycle_possible(*(np.asarray(v) for v in (a, b, c, d, 1.0, ti, ue, ui)))
+    # Cases excluded in closed form agree with independent simulation.
+    found = 0
+    while found < 3:
+        params = dict(w_ee=rng.uniform(1.2, 5), w_ei=rng.uniform(0.5, 6), w_ie=rng.uniform(0.5, 6),
+                      w_ii=rng.uniform(0, 4), tau_i=rng.uniform(0.3, 3), u_e=rng.uniform(-1, 2),
+                      u_i=rng.uniform(-3, -0.05))
+        r = wilson_cowan_classify(**params)
+        if r.regime == "isn-stable" and r.method == "closed form":
+            assert _check_regime(params, rng) == "isn-stable"
+            found += 1

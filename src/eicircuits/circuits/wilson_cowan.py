@@ -13,9 +13,12 @@ forms. :func:`wilson_cowan_regime` evaluates them with NumPy broadcasting:
 ``"isn-stable"``
     ``w_EE ≥ 1`` (the E population alone would run away) yet every trajectory is bounded and one
     stable equilibrium exists, and it is the only attractor: inhibition stabilises the circuit.
-    With ``u_I < 0`` the closed form cannot exclude a stable limit cycle on which the I
-    population is silenced for part of the period (it can surround a stable focus, or an
-    unstable focus beside a stable quiescent state); there the regime is decided by simulation
+    A stable limit cycle on which the I population is silenced for part of the period can
+    surround a stable focus (or an unstable focus beside a stable quiescent state): often with
+    ``u_I < 0``, and also with ``u_I > 0`` when I inhibits itself (found by simulation:
+    ``w = (2.016, 1.639, 5.766, 2.979)``, ``τ_I = 3.44``, ``u = (1.494, 0.947)``). Bendixson's
+    criterion excludes it in closed form when the "E on, I silenced" region has trace ``≤ 0`` or
+    misses the quadrant ``r ≥ 0``; otherwise the regime is decided by simulation
     (:func:`wilson_cowan_classify`), and a cycle makes the circuit ``"bistable"``.
 ``"oscillatory"``
     bounded, and no equilibrium is stable (the active state is an unstable focus): a limit
@@ -206,7 +209,7 @@ def _check_relu(activation: Activation | None) -> None:
 
 def _closed_form(wee: Any, wei: Any, wie: Any, wii: Any, te: Any, ti: Any, ue: Any,
                  ui: Any) -> tuple[NDArray[np.str_], NDArray[np.bool_]]:
-    """Closed-form labels and where a limit cycle cannot be excluded (``u_I < 0``)."""
+    """Closed-form labels and where a limit cycle cannot be excluded (Bendixson, kinks)."""
     D = (1.0 - wee) * (1.0 + wii) + wei * wie  # det(I − W)
     lam_e = (wee - 1.0) / te
     lam_i = (1.0 + wii) / ti
@@ -239,8 +242,42 @@ def _closed_form(wee: Any, wei: Any, wie: Any, wii: Any, te: Any, ti: Any, ue: A
     # Where a drive sits exactly on a kink (u_E = 0 at rest, E exactly at threshold beside the
     # I-only state) the one-sided pieces do not settle stability: simulate there too.
     kink = (wee >= 1) & (((ue == 0) & (ui <= 0)) | ((ui > 0) & (ue * (1 + wii) == wei * ui)))
-    check = (code == 1) & ((ui < 0) | kink)
+    check = (code == 1) & (_cycle_possible(wee, wei, wie, wii, te, ti, ue, ui) | kink)
     return out, check
+
+
+def _cycle_possible(wee: Any, wei: Any, wie: Any, wii: Any, te: Any, ti: Any, ue: Any,
+                    ui: Any) -> NDArray[np.bool_]:
+    """False where Bendixson's criterion excludes every periodic orbit (vectorised).
+
+    The field is Lipschitz and piecewise linear, so its divergence is, region by region, the
+    trace of the region's matrix: ``−1/τ_E − 1/τ_I`` (both off), ``−1/τ_E − (1 + w_II)/τ_I``
+    (I only), ``(w_EE − 1)/τ_E − (1 + w_II)/τ_I`` (both on; negative wherever a stable
+    all-active state exists) and ``(w_EE − 1)/τ_E − 1/τ_I`` (E on, I silenced). A periodic orbit
+    (or a cycle of separatrices) encloses a region over which the divergence integrates to 0
+    (Green's theorem), so none exists when the divergence is negative almost everywhere in the
+    invariant quadrant ``r ≥ 0``: when the E-only trace is ``≤ 0`` (that region's matrix is
+    triangular, no centre), or when the E-only region ``{w_EE r_E − w_EI r_I + u_E > 0,
+    w_IE r_E − w_II r_I + u_I < 0}`` misses the quadrant. Its intersection with the quadrant is
+    empty exactly when the concave function ``h(r_E) = w_EE r_E + u_E − w_EI max(0,
+    (w_IE r_E + u_I)/w_II)`` is ``≤ 0`` on ``r_E ≥ 0`` (checked at 0, at its kink and by its
+    slope at infinity; ``w_II = 0`` separately). This function is conservative: True means
+    "not excluded", and only then does the regime simulate.
+    """
+    trace_e = (wee - 1.0) / te - 1.0 / ti
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # w_II > 0: best r_I for a given r_E is max(0, (w_IE r_E + u_I)/w_II) (just above)
+        d = np.where(wii > 0, wii, 1.0)
+        h0 = ue - wei * np.maximum(0.0, ui / d)
+        rk = np.where(wie > 0, -ui / np.where(wie > 0, wie, 1.0), -1.0)
+        hk = np.where(rk > 0, wee * rk + ue, -np.inf)
+        slope = wee - wei * wie / d
+        some = (h0 > -1e-12) | (hk > -1e-12) | (slope > 0)
+        # w_II = 0: the I drive does not depend on r_I; need w_IE r_E + u_I < 0 somewhere
+        sup = np.where(wie > 0, -ui / np.where(wie > 0, wie, 1.0), np.inf)
+        some0 = (ui < 0) & np.where(np.isinf(sup), (wee > 0) | (ue > 0), wee * sup + ue > -1e-12)
+    region = np.where(wii > 0, some, some0)
+    return (trace_e > 0) & region
 
 
 def wilson_cowan_regime(w_ee: ArrayLike, w_ei: ArrayLike, w_ie: ArrayLike, w_ii: ArrayLike, *,
@@ -260,11 +297,14 @@ def wilson_cowan_regime(w_ee: ArrayLike, w_ei: ArrayLike, w_ie: ArrayLike, w_ii:
     ``det = ((1 − w_EE)(1 + w_II) + w_EI w_IE)/(τ_E τ_I)`` and
     ``trace = (w_EE − 1)/τ_E − (1 + w_II)/τ_I``; the Hopf point is :func:`hopf_ratio`.
 
-    What the closed form cannot exclude is a stable limit cycle beside the one stable
-    equilibrium when ``u_I < 0`` (the I population is silenced on part of the cycle). Those
-    entries are decided by simulation (:func:`wilson_cowan_classify`, about 0.1–1 s each) or,
-    with ``cycles="undecided"``, labelled ``"undecided"``. The answer is never ``"isn-stable"``
-    for a circuit with two attractors that the simulation can reach.
+    A stable limit cycle beside the one stable equilibrium is excluded in closed form by
+    Bendixson's criterion when the divergence of the field is negative wherever the flow can
+    go (the only region with a positive trace is "E on, I silenced").
+    Where it is not excluded (the I population can be silenced on part of a cycle: common
+    with ``u_I < 0``, possible with ``u_I > 0`` and self-inhibition ``w_II > 0``) the entry is
+    decided by simulation (:func:`wilson_cowan_classify`, about 0.1–1 s each) or, with
+    ``cycles="undecided"``, labelled ``"undecided"``. The answer is never ``"isn-stable"`` for
+    a circuit with two attractors that the simulation can reach.
 
     Parameters
     ----------
@@ -345,8 +385,8 @@ def wilson_cowan_classify(w_ee: float, w_ei: float, w_ie: float, w_ii: float, *,
     """The regime of one circuit with its equilibria and, where needed, simulated attractors.
 
     The closed form (:func:`wilson_cowan_regime`) decides every case except one: one stable
-    equilibrium, bounded trajectories and ``u_I < 0`` (or a drive exactly on a kink), where a
-    stable limit cycle may coexist with the equilibrium. There the circuit is simulated
+    equilibrium, bounded trajectories, and a limit cycle that Bendixson's criterion cannot
+    exclude (or a drive exactly on a kink). There the circuit is simulated
     (``scipy.integrate.solve_ivp``, DOP853) from a small perturbation of every equilibrium, from
     rest and from large-amplitude states up to 30× the circuit's scale; a trajectory whose
     distance from every equilibrium neither shrinks nor grows (successive windows within
@@ -372,8 +412,9 @@ def wilson_cowan_classify(w_ee: float, w_ei: float, w_ie: float, w_ii: float, *,
             eqs = wilson_cowan_equilibria(*params[:4], tau_e=params[4], tau_i=params[5],
                                           u_e=params[6], u_i=params[7])
             return WCRegime("undecided", eqs, None, "closed form", False, "undecided",
-                            "one stable equilibrium with u_I < 0: the closed form cannot "
-                            "exclude a stable limit cycle beside it; use cycles='simulate'")
+                            "one stable equilibrium, and Bendixson's criterion cannot exclude "
+                            "a stable limit cycle beside it (the E-on, I-silenced region has a "
+                            "positive trace); use cycles='simulate'")
         return _decide(*params)
     eqs = wilson_cowan_equilibria(*params[:4], tau_e=params[4], tau_i=params[5],
                                   u_e=params[6], u_i=params[7])
@@ -382,8 +423,8 @@ def wilson_cowan_classify(w_ee: float, w_ei: float, w_ie: float, w_ii: float, *,
 
 _REASONS = {
     "lds-stable": "w_EE < 1: W − I is LDS, one globally stable equilibrium for every input and τ",
-    "isn-stable": "w_EE ≥ 1, bounded, one stable equilibrium and u_I ≥ 0 (no limit cycle "
-                  "through the I-silent region)",
+    "isn-stable": "w_EE ≥ 1, bounded, one stable equilibrium, and no limit cycle (Bendixson: "
+                  "the divergence is negative wherever the flow can go)",
     "oscillatory": "bounded and no stable equilibrium: a limit cycle (Poincaré–Bendixson)",
     "runaway": "some trajectories grow without bound and no equilibrium is stable",
     "bistable": "two attractors in closed form (two stable equilibria, or one beside runaway "
