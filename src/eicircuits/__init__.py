@@ -2,8 +2,8 @@
 
 Implements the framework of Betteti, Retnaraj, Davydov, Cortés and Bullo, *Competition,
 stability, and functionality in excitatory-inhibitory neural circuits* (2025). The mathematics
-is summarised in the project's THEORY notes; every numerical result is tested against an
-independent oracle.
+is written out in ``docs/theory.md`` (cited by the docstrings as ``docs/theory.md §N``); every
+numerical result is tested against an independent oracle.
 
 Model
 -----
