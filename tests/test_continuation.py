@@ -103,6 +103,16 @@ def test_random_small_circuits_match_enumeration(seed):
     d = rng.normal(0.0, 1.0, size=n)
     res = _check_against_enumeration(net, d, (-3.0, 3.0), 120, rng)
     assert res.branches and res.folds
+    # THEORY §8: a vertex is a fold exactly where det (I − W)_SS changes sign (for clipped
+    # neurons, S is the set in the linear piece)
+    for bi, br in enumerate(res.branches):
+        S = br.active_sets()
+        sign = [np.sign(np.linalg.det(np.eye(s.size) - W[np.ix_(s, s)])) if s.size else 1.0
+                for s in S]
+        for b in res.bifurcations:
+            if b.branch == bi:
+                j = b.index
+                assert (sign[j - 1] != sign[j]) == (b.kind == "fold")
 
 
 def test_lds_network_single_valued_sparse_matches_equilibrium():

@@ -646,6 +646,11 @@ def run(net: Any, direction: FloatArray, span: tuple[float, float], *, x0: Any,
                        f"equilibria meet); {msg}")
             else:
                 msg = f"border: {msg}"
+            if seg_stable is not None and 1 <= j < seg_stable.size and (
+                    seg_stable[j - 1] != seg_stable[j]):
+                how = "stable to unstable" if seg_stable[j - 1] else "unstable to stable"
+                msg += (f"; stability changes here ({how} along the branch: eigenvalues jump "
+                        "where the active set changes)")
             bifs.append(Bifurcation(kind=kind, lam=float(lam[j]), x=xs[j], message=msg,
                                     branch=bi, index=j, neuron=k))
     n_fold = sum(b.kind == "fold" for b in bifs)
