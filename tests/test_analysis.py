@@ -103,6 +103,18 @@ def test_multistable_circuit_is_analysed_at_the_state_reached_from_rest():
     assert a.to_dict()["response"]["n_active"] == 2
 
 
+def test_an_oscillating_circuit_is_a_finding_not_a_failure():
+    from eicircuits.circuits import wilson_cowan
+
+    # trace (w_EE − 1)/τ_E − (1 + w_II)/τ_I = 2 − 2/3 > 0 and det > 0: an unstable focus
+    net = wilson_cowan(3.0, 3.0, 3.0, 1.0, tau_i=3.0, u_e=1.0, u_i=0.5)
+    a = analyze(net, include=("trajectory",), t_end=100.0)
+    assert a.equilibrium.stable is False and a.trajectory.status != "steady"
+    assert a.success and "does not settle from rest" in a.message
+    # the rates keep moving at the end of the run: ‖ẋ‖ far from 0
+    assert np.max(np.abs(net.rate_field(a.trajectory.trajectory.x[-1]))) > 1e-3
+
+
 def test_no_equilibrium_is_reported_not_raised():
     # W = [[2]] with u = 1: x = max(2x + 1, 0) has no solution (runaway).
     a = analyze(Network(W=[[2.0]], u=[1.0]), include=("game", "contrast"))

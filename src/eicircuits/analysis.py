@@ -406,9 +406,16 @@ def analyze(net: Network, *, include: Iterable[str] | str = PARTS, source: str =
         problems.append(f"the equilibrium solver did not converge ({eq.message})")
     if ver is not None and not ver.valid:
         problems.append(f"the certificate did not verify ({ver.message})")
-    if traj is not None and found and not traj.success:
-        problems.append(f"the run from rest did not settle ({traj.message})")
     notes = []
+    if traj is not None and found and not traj.success:
+        if eq.stable is False:  # a finding about the circuit, not a failure of the analysis
+            how = "diverged" if traj.status == "diverged" else "had not settled"
+            notes.append(f"the circuit does not settle from rest: its equilibrium is unstable "
+                         f"and the run {how} by t = {traj.t_end:g} (oscillation or runaway; "
+                         "see the trajectory)")
+        else:
+            problems.append(f"the run from rest did not settle ({traj.message}); a longer "
+                            "--t-end may let it")
     if response is not None:
         notes.append("the equilibrium the solver found is unstable; the run from rest settles in "
                      "another one (the response), where the game and the contrast are evaluated")
