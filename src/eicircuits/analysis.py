@@ -415,7 +415,7 @@ def analyze(net: Network, *, include: Iterable[str] | str = PARTS, source: str =
                          "see the trajectory)")
         else:
             problems.append(f"the run from rest did not settle ({traj.message}); a longer "
-                            "--t-end may let it")
+                            "t_end (--t-end on the command line) may let it")
     if response is not None:
         notes.append("the equilibrium the solver found is unstable; the run from rest settles in "
                      "another one (the response), where the game and the contrast are evaluated")
