@@ -277,3 +277,12 @@ def test_rk4_keeps_order_four_with_delays_and_input_switches_on_the_grid():
                                    save_every=round(0.5 / dt), **kw).x - ref))
             for dt in (0.05, 0.025)]
     assert 13 < errs[0] / errs[1] < 20
+
+
+def test_rate_form_voltages_of_a_delayed_run_are_refused():
+    run = simulate(_delayed_pair(), [0.1, 0.1], (0.0, 1.0), dt=0.1, method="euler")
+    with pytest.raises(ValidationError, match="voltages: with synaptic delays"):
+        run.voltages()
+    v = simulate(_delayed_pair(), [0.1, 0.1], (0.0, 1.0), dt=0.1, method="euler",
+                 form="voltage")
+    assert np.array_equal(v.voltages(), v.x)

@@ -157,9 +157,24 @@ class Trajectory(Result):
         return self.net.phi(self.x)
 
     def voltages(self) -> FloatArray:
-        """Voltages, shape (T, n): ``v`` itself, or ``W x + u(t)`` for the rate form (THEORY §1)."""
+        """Voltages, shape (T, n): ``v`` itself, or ``W x + u(t)`` for the rate form (THEORY §1).
+
+        Raises
+        ------
+        ValidationError
+            A rate-form run of a network with delays: its drive ``Σ_d W_d x(t − d) + u`` needs
+            past states that were not saved (simulate ``form="voltage"`` instead).
+        """
         if self.form == "voltage":
             return np.array(self.x)
+        if getattr(self.net, "delays", None) is not None:
+            from ..errors import ValidationError
+
+            raise ValidationError(
+                "voltages: with synaptic delays the drive Σ_d W_d x(t − d) + u needs the "
+                "delayed past states, not the saved rows; simulate form='voltage' to get "
+                "voltages"
+            )
         Wx = np.asarray((self.net.W @ self.x.T).T)
         return Wx + self._u_at(self.t)
 
