@@ -67,3 +67,15 @@ def test_continue_bad_param_exits_2(tmp_path, capsys):
                     'w_ii = 1.0\n', encoding="utf-8")
     assert main(["continue", str(spec), "--param", "nope=0:1", "--out", str(tmp_path)]) == 2
     assert "unknown parameter" in capsys.readouterr().err
+
+
+def test_direction_gives_an_input_family(tmp_path, capsys):
+    spec = tmp_path / "isn.toml"
+    spec.write_text('[network]\nW = [[2.0, -3.0], [3.0, -1.0]]\nu = [0.0, -4.0]\n'
+                    'names = ["E", "I"]\n', encoding="utf-8")
+    out = tmp_path / "o"
+    assert main(["continue", str(spec), "--param", "s=-3:2", "--direction", "1,0", "--out",
+                 str(out), "--neuron", "I", "--quiet"]) == 0
+    assert "fold: s = -1.333333333, s = 0" in capsys.readouterr().out
+    with xr.open_dataset(out / "branches.nc") as ds:
+        assert ds.attrs["method"] == "piecewise-linear" and ds["lam"].attrs["long_name"] == "s"

@@ -106,6 +106,7 @@ def plot_diagram(res: Continuation, *, neuron: int | str | None = None, ax: Any 
     for b in res.of_kind("hopf"):
         ax.annotate(f"Hopf {res.parameter} = {b.lam:.4g}", (b.lam, b.x[col]),
                     textcoords="offset points", xytext=(6, 8), fontsize=8, color="tab:red")
+    ax.ticklabel_format(axis="y", useOffset=False)  # a flat branch keeps its real values
     ax.set_xlabel(res.parameter)
     ax.set_ylabel(f"rate of {name}")
     ax.set_xlim(*res.span)
