@@ -286,3 +286,21 @@ def test_rate_form_voltages_of_a_delayed_run_are_refused():
     v = simulate(_delayed_pair(), [0.1, 0.1], (0.0, 1.0), dt=0.1, method="euler",
                  form="voltage")
     assert np.array_equal(v.voltages(), v.x)
+
+
+def test_delays_with_noise_run_every_stochastic_scheme_reproducibly():
+    from eicircuits import Noise
+
+    net = _delayed_pair()
+    for method, ode in (("euler-maruyama", "euler"), ("stochastic-heun", "heun")):
+        kw = {"dt": 0.01, "method": method, "save_every": 50}
+        a = simulate_batch(net, np.zeros((3, 2)), (0.0, 3.0), noise=Noise(0.1), rng=9, **kw)
+        b = simulate_batch(net, np.zeros((3, 2)), (0.0, 3.0), noise=Noise(0.1), rng=9, **kw)
+        assert np.array_equal(a.x, b.x) and np.all(a.status == "success")
+        one = simulate(net, np.zeros(2), (0.0, 3.0), noise=Noise(0.1),
+                       rng=np.random.SeedSequence(9).spawn(3)[1], **kw)
+        assert np.allclose(one.x, a.x[1], rtol=1e-13, atol=1e-14)
+        # without noise, on-grid delays: the deterministic scheme exactly
+        quiet = simulate(net, np.zeros(2), (0.0, 3.0), noise=Noise(0.0), rng=1, **kw)
+        det = simulate(net, np.zeros(2), (0.0, 3.0), dt=0.01, method=ode, save_every=50)
+        assert np.allclose(quiet.x, det.x, rtol=1e-13, atol=1e-14)
