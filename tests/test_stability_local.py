@@ -266,6 +266,28 @@ def test_arpack_failure_is_undecided_with_reason(monkeypatch: pytest.MonkeyPatch
     assert ls.stats["arpack_error"]
 
 
+def test_cayley_fallback_when_rightmost_arpack_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    import scipy.sparse.linalg as spla
+
+    real = spla.eigs
+
+    def lr_fails(*args: object, **kwargs: object) -> object:
+        if kwargs.get("which") == "LR":
+            raise spla.ArpackNoConvergence("ARPACK error -1: No convergence", [], [])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(spla, "eigs", lr_fails)
+    net = _isn(300)
+    eq = equilibrium(net)
+    dense = local_stability(net, eq.x)
+    cay = local_stability(net, eq.x, dense_limit=100)
+    assert cay.method == "arpack-cayley" and cay.verdict == dense.verdict == "stable"
+    slow = net.replace(tau=np.r_[np.ones(240), 4.0 * np.ones(60)])
+    cay = local_stability(slow, eq.x, dense_limit=100)
+    assert cay.verdict == "unstable"
+    assert cay.abscissa == pytest.approx(local_stability(slow, eq.x).abscissa, abs=1e-8)
+
+
 def test_5000_neuron_isn_gets_a_verdict() -> None:
     net = _isn(5000)
     eq = equilibrium(net)
