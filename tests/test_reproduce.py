@@ -164,3 +164,44 @@ def test_out_must_be_a_folder(tmp_path, capsys):
     assert main(["reproduce", "--out", str(target), "--quick"]) == 2
     err = capsys.readouterr().err
     assert "--out:" in err and "is not a folder" in err
+
+
+def test_figures_draw_what_they_mean():
+    """Checked on the figures' data: no bar where there is no margin, integer ticks on counts,
+    arrows on the phase-portrait trajectories, the twin-axis legend outside the plot."""
+    from matplotlib.patches import Rectangle
+
+    from eicircuits.reproduce.figures import (
+        column_contrast_depth,
+        lateral_inhibition_contrast,
+        stability_certificates,
+        wilson_cowan_phase_portraits,
+    )
+
+    fig, nums = stability_certificates(quick=True)
+    (ax,) = fig.axes
+    bars = [p for p in ax.patches if isinstance(p, Rectangle)]
+    certified = [v for v in nums.values() if v["certified"]]
+    assert len(bars) == len(certified)
+    assert sorted(b.get_width() for b in bars) == pytest.approx(
+        sorted(v["margin"] for v in certified))
+    refused = [t for t in ax.texts if "no certificate, so no margin" in t.get_text()]
+    assert len(refused) == len(nums) - len(certified)
+
+    fig, _ = column_contrast_depth(quick=True)
+    for axis in (fig.axes[0].xaxis, fig.axes[1].yaxis):
+        ticks = [t for t in axis.get_majorticklocs()]
+        assert all(float(t).is_integer() for t in ticks), ticks
+
+    fig, _ = wilson_cowan_phase_portraits(quick=True)
+    for ax in fig.axes:
+        arrows = [t for t in ax.texts if getattr(t, "arrow_patch", None) is not None]
+        assert len(arrows) >= 4
+
+    fig, _ = lateral_inhibition_contrast(quick=True)
+    twin_left = fig.axes[1]
+    assert all(float(t).is_integer() for t in twin_left.yaxis.get_majorticklocs())
+    legend = twin_left.get_legend()
+    assert legend is not None and len(legend.get_texts()) == 4
+    anchor = legend.get_bbox_to_anchor().transformed(twin_left.transAxes.inverted())
+    assert anchor.y0 < 0  # below the axes, not over the curves
