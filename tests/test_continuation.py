@@ -253,3 +253,14 @@ def test_singular_active_blocks_are_reported():
     assert clipped.success and "a continuum of equilibria" in clipped.message
     br = clipped.branches[0]
     assert br.lam.tolist() == [-1.0, 0.0, 0.0, 1.0] and br.x[:, 0].tolist() == [0, 0, 2, 2]
+
+
+def test_gains_and_thresholds_match_enumeration():
+    """Scaled activations (gain, threshold) change the normal form's slope and offset."""
+    rng = np.random.default_rng(21)
+    W = np.array([[1.6, -1.0, 0.0], [1.2, 0.0, -0.8], [0.5, 0.9, 0.4]])
+    acts = [ec.ReLU(gain=0.8, threshold=0.3), ec.ClippedReLU(1.5, gain=0.5, threshold=-0.2),
+            ec.ReLU()]
+    net = Network(W=W, u=[0.2, -0.1, 0.0], activation=acts)
+    res = _check_against_enumeration(net, np.array([1.0, 0.3, -0.5]), (-3.0, 3.0), 150, rng)
+    assert res.branches and len(res.folds) == 1

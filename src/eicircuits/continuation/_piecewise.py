@@ -560,7 +560,8 @@ def run(net: Any, direction: FloatArray, span: tuple[float, float], *, x0: Any,
 
     t0 = time.perf_counter()
     prob = box_problem(net, net.u)
-    db = box_problem(net, direction).b
+    # the normal form's b = c·u + o is affine in u (o: thresholds), so d maps to c·d
+    db = box_problem(net, direction).b - box_problem(net, np.zeros(net.n)).b
     lam_lo, lam_hi = span
     is_lds, lds_why = lds_verdict(prob)
     if linear_solver == "auto":
