@@ -296,3 +296,15 @@ def test_white_noise_euler_maruyama_is_the_same_on_the_numba_kernel():
     with pytest.raises(ValidationError, match="backend: 'numba'"):
         simulate(NET, [0.0, 0.0], (0.0, 1.0), dt=0.01, noise=Noise(0.1, tau=1.0),
                  backend="numba")
+
+
+def test_an_unseeded_run_records_its_seed_and_can_be_repeated():
+    a = simulate(NET, [0.0, 0.0], (0.0, 1.0), dt=0.01, noise=Noise(0.2))
+    assert isinstance(a.seed, int)
+    b = simulate(NET, [0.0, 0.0], (0.0, 1.0), dt=0.01, noise=Noise(0.2), rng=a.seed)
+    assert np.array_equal(a.x, b.x)
+    c = simulate_batch(NET, np.zeros((2, 2)), (0.0, 1.0), dt=0.01, noise=Noise(0.2),
+                       method="euler-maruyama")
+    d = simulate_batch(NET, np.zeros((2, 2)), (0.0, 1.0), dt=0.01, noise=Noise(0.2),
+                       method="euler-maruyama", rng=c.seed)
+    assert isinstance(c.seed, int) and np.array_equal(c.x, d.x)

@@ -170,7 +170,7 @@ def _run(args: argparse.Namespace) -> int:
         "final": traj.final,
         "stimulus": None if stim is None else stim.to_spec(),
         "noise": None if noise is None else noise.to_spec(),
-        "seed": args.seed if noise is not None else None,
+        "seed": traj.seed,
     })
     print(f"eicircuits simulate: {label} ({net.n} neurons)")
     print(traj.summary())

@@ -663,6 +663,8 @@ def simulate_batch(
 
     dt_last = t1 - times(N - 1)
     if extended:
+        if noise is not None and rng is None:  # fresh entropy, recorded as the seed
+            rng = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
         if stims is not None and len(stims) > 1 and len(stims) != B:
             raise ValidationError(
                 f"u: {len(stims)} stimuli for {B} members; give one per member or one shared"

@@ -270,7 +270,8 @@ def simulate(
         ``"euler-maruyama"`` or ``"stochastic-heun"`` and ``dt``.
     rng : int, SeedSequence, Generator or None
         The random stream of a noisy run: an int seed (the run is member 0 of
-        ``simulate_batch(..., rng=seed)``), a ``SeedSequence`` or ``Generator`` used as is.
+        ``simulate_batch(..., rng=seed)``), a ``SeedSequence`` or ``Generator`` used as is;
+        ``None``: fresh entropy, kept in ``Trajectory.seed`` so the run can be repeated.
     history : callable, optional
         With delays: the state ``h(t)`` for ``t < t0`` (default: the constant ``x0``).
 
@@ -420,6 +421,8 @@ def simulate(
             raise ValidationError(
                 "until_steady: a noisy run never becomes steady; give a fixed t_span"
             )
+        if noise is not None and rng is None:  # fresh entropy, recorded as the seed
+            rng = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
         rngs = member_rngs(rng, 1, single=True) if noise is not None else None
         extended = {"noise": noise, "rngs": rngs, "history": history}
         if numba_noise:
