@@ -65,6 +65,24 @@ def test_analyze_refuses_to_overwrite_without_force(tmp_path: Path,
     assert json.loads((tmp_path / "report.json").read_text())["success"] is True
 
 
+def test_analyze_reruns_from_its_netcdf_file(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert main(["analyze", str(SPECS / "lateral_inhibition.toml"), "--out", str(first),
+                 "--quiet"]) == 0
+    assert main(["analyze", str(first / "analyze.nc"), "--out", str(second), "--quiet"]) == 0
+    a = json.loads((first / "report.json").read_text())
+    b = json.loads((second / "report.json").read_text())
+    assert b["equilibrium"]["x"] == a["equilibrium"]["x"]
+    assert b["stability"]["fingerprint"] == a["stability"]["fingerprint"]
+    assert b["contrast"] == a["contrast"] and b["game"]["nash_gap"] == a["game"]["nash_gap"]
+    bad = tmp_path / "bad.nc"
+    bad.write_text("not netcdf", encoding="utf-8")
+    assert main(["analyze", str(bad), "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "bad.nc: not an analyze.nc file" in err and "Traceback" not in err
+
+
 def test_analyze_include_selects_parts(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "out"
     assert main(["analyze", str(SPECS / "isn_example.toml"), "--out", str(out), "--quiet",

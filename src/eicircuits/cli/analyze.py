@@ -1,10 +1,11 @@
 """``eicircuits analyze [SPEC]``: the main job — equilibrium, stability, game and contrast.
 
 Argument parsing and writing only: :func:`eicircuits.analyze` computes, the writers of
-:mod:`eicircuits.report` render. Prints the text report and writes ``report.txt`` (the same
-text), ``report.md``, ``report.json`` (every number), ``analyze.nc`` (self-contained: the
-network, the equilibrium, the certificate and the run from rest) and ``analyze.png`` into
-``--out``.
+:mod:`eicircuits.report` render. SPEC may also be an ``analyze.nc`` written before: the network
+stored in it is analysed again (a run reproduced from its file). Prints the text report and
+writes into ``--out``: ``report.txt`` (the same text), ``report.md``, ``report.json`` (every
+number), ``analyze.nc`` (self-contained: the network, the equilibrium, the certificate and the
+run from rest) and ``analyze.png``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,22 @@ def register(sub: Any) -> argparse.ArgumentParser:
     return p
 
 
+def _read_nc(path: str, read_network: Any) -> Any:
+    from pathlib import Path
+
+    from ..errors import SpecError, ValidationError
+
+    if not Path(path).is_file():
+        raise SpecError(f"{path}: analysis file not found")
+    try:
+        return read_network(path)
+    except (OSError, ValueError, KeyError) as exc:
+        if isinstance(exc, ValidationError):
+            raise
+        raise SpecError(f"{path}: not an analyze.nc file written by eicircuits "
+                        f"({type(exc).__name__})") from exc
+
+
 def _run(args: argparse.Namespace) -> int:
     from ..analysis import PARTS, analyze
     from ..errors import ValidationError
@@ -51,7 +68,12 @@ def _run(args: argparse.Namespace) -> int:
     if unknown:
         raise ValidationError(f"--include: unknown part(s) {unknown}; expected names from "
                               f"{list(PARTS)}, separated by commas")
-    net, label = load_network(args)
+    if args.spec and str(args.spec).endswith(".nc"):  # rerun a previous analysis from its file
+        from ..report import read_network
+
+        net, label = _read_nc(args.spec, read_network), str(args.spec)
+    else:
+        net, label = load_network(args)
     out = check_out_folder(args.out, REPORT_FILES, args)  # before any computation
     result = analyze(net, include=parts, source=str(label), t_end=args.t_end,
                      time_limit=args.time_limit,
