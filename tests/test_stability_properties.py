@@ -38,11 +38,13 @@ def _originals() -> dict[str, tuple[Network, dict]]:
         "lds": certify(wc, method="lds"),
         "contraction-linf": certify(small),
         "contraction-l2": certify(l2, method="contraction-l2"),
+        "auto-l2": certify(l2),  # ℓ2 contraction carrying the LDS weights it was found with
         "cascade": certify(casc, method="cascade"),
         "metzler": certify(metz, method="metzler"),
         "refusal": certify(isn),
     }
     out = {}
+    assert made["auto-l2"].kind == "contraction-l2" and "lds_weights" in made["auto-l2"].data
     for name, cert in made.items():
         assert cert.verify(), name
         out[name] = (cert.network, json.loads(json.dumps(cert.to_dict())))
@@ -57,14 +59,22 @@ def _claims(cert: Certificate) -> dict[str, float]:
         out["every_tau"] = float(cert.rate)
     if cert.kind == "contraction-l2":
         out["equal_tau"] = float(cert.rate)
+        m = cert.data.get("lds_margin")
+        out["lds"] = float(m) if isinstance(m, (int, float)) else 0.0
     return out
+
+
+#: certify claims a margin or rate a hair below the computed one (claimable(): 1e-7 relative,
+#: then rounded down to 24 bits); an edit may raise the claim inside that slack and still be
+#: true and proved: that is not "more" than the unedited file states.
+_SLACK = 1e-6
 
 
 def _states_more(edited: Certificate, original: Certificate) -> bool:
     ce, co = _claims(edited), _claims(original)
     for key, value in ce.items():
         ref = co.get(key, co.get("every_tau") if key == "equal_tau" else None)
-        if ref is None or value > ref * (1 + 1e-12):
+        if ref is None or value > ref * (1 + _SLACK):
             return True
     return False
 
@@ -76,6 +86,7 @@ def _true(cert: Certificate, net: Network) -> bool:
         if V is None:
             return True
         A = np.asarray(net.W) - np.eye(net.n)
+        V = V / np.max(np.abs(V))  # a tiny V would underflow X = VVᵀ in this oracle
         X = V @ V.T
         X = X / np.trace(X)
         return bool(np.min(np.diag(A @ X)) >= -1e-12)

@@ -217,11 +217,23 @@ def cascade_weights(net: Network, block_lds: Callable[[Any, IntArray], Any]
 def verify_cascade(net: Network, p: FloatArray, data: dict[str, Any]) -> tuple[bool, str]:
     """Re-check a cascade certificate from ``W``, the weights and the block structure."""
     n = net.n
-    blocks = [np.asarray(b, dtype=np.intp) for b in data["blocks"]]
-    levels = np.asarray(data["levels"], dtype=np.intp)
-    eps = float(data["eps"])
-    if not (0 < eps < 1) or len(levels) != len(blocks):
-        return False, "cascade data: need 0 < ε < 1 and one level per block"
+    raw_blocks, raw_levels, eps = data["blocks"], data["levels"], data["eps"]
+    if (not isinstance(raw_blocks, list) or not isinstance(raw_levels, list)
+            or len(raw_blocks) > n or len(raw_levels) != len(raw_blocks)
+            or not all(isinstance(b, list) and b and all(isinstance(i, int)
+                                                          and not isinstance(i, bool)
+                                                          for i in b) for b in raw_blocks)
+            or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < n
+                       for v in raw_levels)):
+        return False, ("cascade data: need a list of at most n nonempty blocks of neuron "
+                       "indices and one integer level 0 ≤ ℓ < n per block")
+    blocks = [np.asarray(b, dtype=np.intp) for b in raw_blocks]
+    levels = np.asarray(raw_levels, dtype=np.intp)
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not (0 < eps < 1):
+        return False, "cascade data: need 0 < ε < 1"
+    eps = float(eps)
+    if levels.size and eps ** int(levels.max()) < _TINY:
+        return False, f"cascade data: ε^depth below {_TINY:g}"
     allidx = np.concatenate(blocks) if blocks else np.array([], dtype=np.intp)
     if allidx.size != n or not np.array_equal(np.sort(allidx), np.arange(n)):
         return False, "cascade data: the blocks must partition the neurons"

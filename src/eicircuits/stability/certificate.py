@@ -79,6 +79,16 @@ FloatArray = NDArray[np.float64]
 KINDS = ("lds", "metzler", "comparison", "contraction-linf", "contraction-l2", "cascade", "none")
 _LDS_KINDS = ("lds", "metzler", "comparison", "cascade")
 _FORMAT = "eicircuits-certificate/2"
+#: The norm each kind's claim is made in (derived from the kind, like the statement).
+_NORMS: dict[str, str | None] = {
+    "lds": "P-weighted ℓ2 (Lyapunov function, τ-free)",
+    "metzler": "P-weighted ℓ2 (Lyapunov function, τ-free)",
+    "comparison": "P-weighted ℓ2 (Lyapunov function, τ-free)",
+    "cascade": "P-weighted ℓ2 (Lyapunov function, τ-free)",
+    "contraction-linf": "weighted ℓ∞ (max_i |x_i| / η_i)",
+    "contraction-l2": "‖x‖_P = √(xᵀPx)",
+    "none": None,
+}
 _FORMATS = ("eicircuits-certificate/1", _FORMAT)
 #: Fields a certificate file may hold besides the dataclass fields (derived, ignored on load).
 _DERIVED_KEYS = frozenset({"format", "statement", "status", "success", "message"})
@@ -259,7 +269,7 @@ class Certificate(Result):
     margin : float or None
         A proven lower bound on the LDS margin ``−λ_max(PA + AᵀP) / (2 mean p)``.
     norm : str or None
-        The norm the claim is made in.
+        The norm the claim is made in (derived from ``kind``).
     refutation : ndarray or None
         Factor ``V`` of a matrix ``X = VVᵀ`` proving ``W − I`` is not LDS.
     n, fingerprint, tau_hash, tau
@@ -321,6 +331,15 @@ class Certificate(Result):
         claim = self.kind != "none"
         object.__setattr__(self, "margin", _number("margin", self.margin, positive=claim))
         object.__setattr__(self, "rate", _number("rate", self.rate, positive=claim))
+        # every stored number is either checked by verify() or refused: a contraction kind
+        # proves a rate (no margin), an LDS kind a margin (no rate), a refusal neither
+        if self.margin is not None and self.kind not in _LDS_KINDS:
+            raise ValidationError(f"certificate field margin: kind {self.kind!r} claims no "
+                                  f"LDS margin, got {self.margin:g}")
+        if self.rate is not None and not self.kind.startswith("contraction"):
+            raise ValidationError(f"certificate field rate: kind {self.kind!r} claims no "
+                                  f"contraction rate, got {self.rate:g}")
+        object.__setattr__(self, "norm", _NORMS[self.kind])
         wshape: tuple[int | None, ...] = (n, n) if self.kind == "contraction-l2" else (n,)
         object.__setattr__(self, "weights", _array("weights", self.weights, wshape))
         if claim and self.weights is None:
@@ -520,7 +539,7 @@ class Certificate(Result):
             "metzler": self._verify_lds,
             "comparison": self._verify_lds,
             "contraction-linf": self._verify_linf,
-            "contraction-l2": self._verify_l2,
+            "contraction-l2": lambda nt, ex: self._verify_l2_lds(nt, ex, self._verify_l2(nt, ex)),
             "cascade": self._verify_cascade,
         }[self.kind]
         try:
@@ -530,7 +549,7 @@ class Certificate(Result):
             return _fail("error", f"the check could not be completed: {exc}")
         except (spla.ArpackError, np.linalg.LinAlgError, FloatingPointError) as exc:
             return _fail("error", f"the check could not be completed: {exc}")
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError, ArithmeticError) as exc:
             return _fail("malformed", f"malformed certificate data: {exc!r:.200}")
         if not self.certified and ver.valid:
             ver = dataclasses.replace(ver, proof=False, status="numerical_evidence")
@@ -640,6 +659,23 @@ class Certificate(Result):
         return Verification(ok, False, "lmi (rigorous floating point)",
                             f"P ≻ 0 and the contraction LMI ≺ 0 with c = {cf:.6g}" if ok else
                             "the contraction LMI could not be proved", proof=ok)
+
+    def _verify_l2_lds(self, net: Network, exact: bool | None,
+                       ver: Verification) -> Verification:
+        """``certify`` keeps the LDS certificate it found under an ℓ2 contraction
+        (``data["lds_weights"]``, ``data["lds_margin"]``): checked too, never trusted."""
+        if not ver.valid or "lds_weights" not in self.data:
+            return ver
+        p = _array("data.lds_weights", self.data["lds_weights"], (net.n,))
+        m = _number("data.lds_margin", self.data.get("lds_margin"), positive=True)
+        if p is None or np.any(p <= 0):
+            return _fail("lmi", "data.lds_weights must be positive")
+        lds_ver = _check_lds(net, p, m, exact)
+        if not (lds_ver.valid and lds_ver.proof):
+            return _fail("lmi", f"the attached LDS weights fail: {lds_ver.message}")
+        return dataclasses.replace(ver, exact=ver.exact and lds_ver.exact,
+                                   message=f"{ver.message}; attached LDS weights: "
+                                           f"{lds_ver.message}")
 
     def _verify_cascade(self, net: Network, exact: bool | None) -> Verification:
         from .cascade import verify_cascade
@@ -1055,7 +1091,8 @@ def _comparison_check(A: Any, p: FloatArray, v: FloatArray) -> tuple[bool, float
     Sv = (absS @ v - np.abs(d) * v) + d * v
     kk = k + 6
     bound = 2.0 * _gamma(kk) * Tv
-    worst = float(np.max((Sv + bound) / v * (1 + 2 * _U)))
+    worst = float(np.max((Sv + bound) / v))
+    worst += 4 * _U * abs(worst)  # the division's rounding, upward
     if worst < 0:
         return True, worst, (f"comparison matrix of PA + AᵀP maps v > 0 to a negative vector "
                              f"(max (Ŝv)_i / v_i ≤ {worst:.3g} including a rigorous bound on "
