@@ -264,3 +264,16 @@ def test_gains_and_thresholds_match_enumeration():
     net = Network(W=W, u=[0.2, -0.1, 0.0], activation=acts)
     res = _check_against_enumeration(net, np.array([1.0, 0.3, -0.5]), (-3.0, 3.0), 150, rng)
     assert res.branches and len(res.folds) == 1
+
+
+def test_callable_input_family_gets_the_exact_path():
+    from eicircuits.circuits import wilson_cowan
+
+    res = continuation(lambda ue: wilson_cowan(2.0, 3.0, 3.0, 1.0, u_e=ue, u_i=-4.0),
+                       span=(-3.0, 2.0))
+    assert res.method == "piecewise-linear"
+    assert [f.lam for f in res.folds] == pytest.approx([-4 / 3, 0.0], abs=1e-14)
+    forced = continuation(lambda ue: wilson_cowan(2.0, 3.0, 3.0, 1.0, u_e=ue, u_i=-4.0),
+                          span=(-3.0, 2.0), method="arclength", max_step=0.05)
+    assert forced.method == "arclength"
+    assert [f.lam for f in forced.folds] == pytest.approx([-4 / 3, 0.0], abs=1e-9)

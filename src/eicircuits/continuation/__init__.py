@@ -106,7 +106,9 @@ def continuation(
     target : Network or callable
         A network, continued along its input ``u(λ) = net.u + λ·direction``; or a callable
         ``λ ↦ Network`` for any parameter (weights, time constants, gains; every network of the
-        family must have the same size).
+        family must have the same size). A callable whose networks differ only in an input
+        that moves affinely with ``λ`` (checked at three points) is turned into an input
+        family, so piecewise-linear networks get the exact path.
     direction : array_like, shape (n,)
         The input direction ``d`` (required with a network; not allowed with a callable).
     span : (float, float)
@@ -199,6 +201,13 @@ def continuation(
                               f"Network, got {type(target).__name__}")
     from ..fixed_points._problem import box_problem
 
+    if d is None and method != "arclength":
+        from ._family import input_affine
+
+        found = input_affine(target, span_)
+        if found is not None:  # only the input moves, affinely: the exact path applies
+            target, d = found
+            n = target.n
     exact_ok = d is not None and box_problem(target, target.u) is not None
     if method == "piecewise-linear" and not exact_ok:
         raise ValidationError(

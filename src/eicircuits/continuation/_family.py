@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from ..errors import ValidationError
 from ..network import Network
 
-__all__ = ["family_from_spec", "parse_param"]
+__all__ = ["family_from_spec", "parse_param", "input_affine"]
 
 
 def parse_param(text: str) -> tuple[str, tuple[float, float]]:
@@ -65,6 +65,23 @@ def _same_except_input(a: Network, b: Network) -> bool:
     return bool(np.array_equal(a.W, b.W))
 
 
+def input_affine(fam: Callable[[float], Network], span: tuple[float, float],
+                 ) -> tuple[Network, NDArray[np.float64]] | None:
+    """``(net, d)`` with ``fam(λ) = net`` with input ``net.u + λ d``, checked at both ends and
+    the middle of ``span`` (weights, τ and activations equal, the input affine to 1e-12), or
+    ``None``."""
+    a, b = span
+    na, nb, nm = fam(a), fam(b), fam(0.5 * (a + b))
+    if not all(isinstance(v, Network) for v in (na, nb, nm)):
+        return None
+    if not (_same_except_input(na, nb) and _same_except_input(na, nm)):
+        return None
+    d = (nb.u - na.u) / (b - a)
+    if not np.any(d) or not np.allclose(nm.u, na.u + 0.5 * (b - a) * d, rtol=0, atol=1e-12):
+        return None
+    return na.with_input(na.u - a * d), d
+
+
 def family_from_spec(spec: Any, name: str, direction: Any = None, *,
                      span: tuple[float, float] = (0.0, 1.0),
                      ) -> tuple[Network | Callable[[float], Network], NDArray[np.float64] | None,
@@ -92,12 +109,9 @@ def family_from_spec(spec: Any, name: str, direction: Any = None, *,
             def fam(lam: float) -> Network:
                 return spec.network(**{key: float(lam)})
 
-            a, b = span
-            na, nb, nm = fam(a), fam(b), fam(0.5 * (a + b))
-            if _same_except_input(na, nb) and _same_except_input(na, nm):
-                d = (nb.u - na.u) / (b - a)
-                if np.allclose(nm.u, na.u + 0.5 * (b - a) * d, rtol=0, atol=1e-12) and np.any(d):
-                    return na.with_input(na.u - a * d), d, name
+            found = input_affine(fam, span)
+            if found is not None:
+                return found[0], found[1], name
             return fam, None, name
     names = {nm.lower(): k for k, nm in enumerate(base.names)}
     low = name.lower()
