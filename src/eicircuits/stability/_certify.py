@@ -225,14 +225,18 @@ def _m_l2(net: Network, *, solver: str | None = None, **_: Any) -> Certificate |
                        **_base(net))
 
 
-def _m_cascade(net: Network, *, solver: str | None = None, **_: Any) -> Certificate | None:
+def _m_cascade(net: Network, *, solver: str | None = None, time_limit: float | None = None,
+               **_: Any) -> Certificate | None:
     from .cascade import cascade_weights
+
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
 
     def block_lds(Wb: Any, idx: Any) -> LDSResult:
         k = Wb.shape[0]
         A = (Wb - sp.eye_array(k, format="csr")).tocsr() if sp.issparse(Wb) else Wb - np.eye(k)
         types = None if net.cell_types is None else [net.cell_types[i] for i in idx]
-        return lds(A, cell_types=types, solver=solver, optimize=False)
+        left = None if deadline is None else max(0.1, deadline - time.perf_counter())
+        return lds(A, cell_types=types, solver=solver, optimize=False, time_limit=left)
 
     try:
         p, data, msg = cascade_weights(net, block_lds)
@@ -337,7 +341,8 @@ def _auto(net: Network, clock: _Clock, **opts: Any) -> Certificate:
         blocks, _ = block_structure(net.W)
         if len(blocks) > 1:
             clock.step(f"cascade of {len(blocks)} blocks")
-            cert = keep(_checked(net, _m_cascade(net, **opts)))
+            cert = keep(_checked(net, _m_cascade(net, **{**opts,
+                                                       "time_limit": clock.remaining()})))
             if cert is not None and cert.certified:
                 return cert
     if clock.expired():

@@ -405,7 +405,7 @@ def _lds_ascent(A: Any, *, e_mask: FloatArray | None, optimize: bool, max_iter: 
                 V = None
     if V is not None:
         return LDSResult(False, None, None, V, "ascent", "not LDS (refutation found)", dt)
-    why = (f"the time limit of {time_limit:g} s ran out; " if out_of_time else "")
+    why = (f"the time limit ran out after {dt:.1f} s; " if out_of_time else "")
     return LDSResult(None, p, m, None, "ascent",
                      f"{why}the ascent found no certificate (best margin {m:.3g}); not proven "
                      "either way: try method='sdp' for a certificate or a refutation", dt)
