@@ -370,3 +370,23 @@ def test_spec_files_take_gain_and_threshold() -> None:
             'w_ii = 11.0\nsigmoid = [1.3, 4.0]\n')
     net = spec_from_dict(tomllib.loads(text)).network()
     assert net.activation.to_spec() == {"name": "logistic", "gain": 0.325, "threshold": 4.0}
+
+
+def test_user_activation_that_rejects_arrays_is_refused_by_name() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Scalar(Activation):
+        def __call__(self, z):  # type: ignore[no-untyped-def]
+            return math.tanh(z)  # scalars only
+
+        def derivative(self, z):  # type: ignore[no-untyped-def]
+            return 1 - math.tanh(z) ** 2
+
+        def inverse(self, y):  # type: ignore[no-untyped-def]
+            return math.atanh(y)
+
+        def g(self, y):  # type: ignore[no-untyped-def]
+            return 0.0
+
+    with pytest.raises(ValidationError, match=r"Scalar: φ could not be evaluated on an array.*"
+                       r"must accept NumPy arrays"):
+        Network([[0.0]], activation=Scalar())

@@ -808,8 +808,14 @@ def _sample_grid(act: Activation) -> FloatArray:
 
 
 def _secants(act: Activation, z: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-    with np.errstate(all="ignore"):
-        y = _asfloat(act(z))
+    try:
+        with np.errstate(all="ignore"):
+            y = _asfloat(act(z))
+    except Exception as exc:  # a user's φ: say what failed instead of a traceback inside it
+        raise ValidationError(
+            f"{type(act).__name__}: φ could not be evaluated on an array of {z.size} samples "
+            f"({type(exc).__name__}: {exc}); activations must accept NumPy arrays"
+        ) from exc
     if y.shape != z.shape:
         raise ValidationError(
             f"{type(act).__name__}: φ(z) must have the shape of z, got {y.shape} for {z.shape}"
@@ -914,8 +920,14 @@ def _measure(act: Activation, lo: float, hi: float, where: str) -> None:
             f"z = {z[k + 1]:.6g} is {slope[k]:.6g} > {hi:g} (secant of φ); declare the true "
             "bounds (then rescale with eicircuits.activations.unit_slope) or fix the function"
         )
-    with np.errstate(all="ignore"):
-        d = _asfloat(act.derivative(z))
+    try:
+        with np.errstate(all="ignore"):
+            d = _asfloat(act.derivative(z))
+    except Exception as exc:
+        raise ValidationError(
+            f"{name}: derivative could not be evaluated on an array of samples "
+            f"({type(exc).__name__}: {exc})"
+        ) from exc
     if d.shape != z.shape:
         raise ValidationError(f"{name}: derivative(z) must have the shape of z, got {d.shape}")
     bad = ~np.isfinite(d) | (d < lo - 1e-7 * (1.0 + lo))
