@@ -335,6 +335,27 @@ def test_declared_slope_above_one_is_refused_with_the_reason():
     assert _activation_refusal(net, (ReLU(),)) is None
 
 
+def test_networks_with_delays_get_no_stability_claim():
+    W = [[0.5, -1.0], [2.0, -0.5]]
+    net = Network(W=W, cell_types="EI", delays=5.0)
+    assert net.has_delays
+    cert = certify(net)
+    assert not cert.certified and "synaptic delays" in cert.statement
+    good = certify(Network(W=W, cell_types="EI"))
+    ver = good.verify(net.replace(delays=None))
+    assert ver
+    assert not good.verify(net) and "delays" in good.verify(net).message
+    # why: W = [[−3]] (W − I = −4 is LDS) with the linear activation is stable without delay,
+    # but ẋ = −x − 3x(t − 1) oscillates with growing amplitude (independent Euler oracle)
+    assert certify(Network(W=[[-3.0]])).certified
+    dt, lag = 1e-3, 1000
+    x = np.zeros(40 * lag)
+    x[:lag + 1] = 0.01
+    for k in range(lag, x.size - 1):
+        x[k + 1] = x[k] + dt * (-x[k] - 3.0 * x[k - lag])
+    assert np.max(np.abs(x[-5 * lag:])) > 10 * np.max(np.abs(x[lag:6 * lag]))
+
+
 # ---------------------------------------------------------------- time limits, large n
 def _isn(n, rng, gain=1.6):
     """A sparse E–I network with E→E gain ``gain`` (inhibition-stabilised when > 1), strong

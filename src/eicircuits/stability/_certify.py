@@ -104,6 +104,17 @@ def _activation_refusal(net: Network, acts: tuple[Any, ...]) -> Certificate | No
     return None
 
 
+def _delay_refusal(net: Network) -> Certificate | None:
+    """A refusal for networks with synaptic delays (the certificates prove the delay-free form)."""
+    if not getattr(net, "has_delays", False):
+        return None
+    return _inconclusive(
+        net, "delays",
+        "the network has synaptic delays, and every certificate here is a proof about the "
+        "delay-free rate form (THEORY §3): delays can destabilise an LDS network (the "
+        "equilibria are the same); certify net.replace(delays=None) for the delay-free claim")
+
+
 # ---------------------------------------------------------------------- strategies
 def _m_diagonal(net: Network, **_: Any) -> Certificate | None:
     d = net.diag
@@ -431,7 +442,7 @@ def certify(net: Network, *, method: str = "auto", solver: str | None = None,
 
     clock = _Clock(time_limit, say if progress is not None else None)
     acts = tuple(dict.fromkeys(net.activations))
-    cert = _activation_refusal(net, acts)
+    cert = _activation_refusal(net, acts) or _delay_refusal(net)
     if cert is None:
         for act in acts:  # check_activation, memoised: raises with the measured violation
             exc = activation_check(act)

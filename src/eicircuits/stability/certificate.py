@@ -534,6 +534,9 @@ class Certificate(Result):
         bad = _activation_violation(net)
         if bad:
             return _fail("activation", bad)
+        if getattr(net, "has_delays", False):
+            return _fail("delays", "the network has synaptic delays; the certificate proves "
+                         "stability of the delay-free rate form only")
         check = {
             "lds": self._verify_lds,
             "metzler": self._verify_lds,
