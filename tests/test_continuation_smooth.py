@@ -100,7 +100,7 @@ def test_wilson_cowan_hopf_in_tau_closed_form_and_simulation(w_ee, w_ei, w_ie, w
     assert res.success, res.message
     (h,) = res.hopf
     assert abs(h.lam / tau_e - ratio) < 1e-9
-    assert abs(h.eigenvalue.real) == 0 and h.eigenvalue.imag > 0
+    assert abs(h.eigenvalue.real) < 1e-10 and abs(h.eigenvalue.imag) > 0.1
     br = res.branches[0]
     assert np.ptp(br.x, axis=0).max() < 1e-12  # the equilibrium does not move with τ
     assert br.stable[br.lam < h.lam - 1e-9].all() and not br.stable[br.lam > h.lam + 1e-9].any()
@@ -183,3 +183,17 @@ def test_branch_point_is_reported():
     z = bp.lam - 2 * bp.x[0]
     assert abs(2 * (1 - np.tanh(z) ** 2) - 1) < 1e-8
     assert "branch point" in res.message
+
+
+
+def test_unlocated_stability_change_is_not_called_hopf():
+    """A steep circuit where two eigenvalues cross within one step: whatever is reported as a
+    Hopf point has its eigenvalue on the imaginary axis; anything else says it was not located."""
+    net = wilson_cowan(5.7, 7.0, 15.0, 2.0, tau_i=6.0, u_i=-2.8, activation=Logistic())
+    res = continuation(net, direction=[1.0, 0.0], span=(-4.0, 6.0))
+    for b in res.bifurcations:
+        if b.kind == "hopf":
+            assert abs(b.eigenvalue.real) < 1e-6 * (1 + abs(b.eigenvalue))
+        if b.kind == "stability_change":
+            assert "smaller max_step" in b.message
+    assert any(b.kind == "stability_change" for b in res.bifurcations)

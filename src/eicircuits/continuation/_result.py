@@ -21,6 +21,7 @@ KINDS = {
     "border": "the active set changes (a neuron reaches or leaves a threshold); no fold",
     "hopf": "a complex pair of eigenvalues crosses the imaginary axis",
     "branch_point": "the Jacobian is singular without a fold (branches cross); not continued",
+    "stability_change": "the stability changes between two points but no crossing was located",
 }
 
 
@@ -109,7 +110,8 @@ class Bifurcation:
     Attributes
     ----------
     kind : str
-        One of :data:`KINDS`: ``"fold"``, ``"border"``, ``"hopf"``, ``"branch_point"``.
+        One of :data:`KINDS`: ``"fold"``, ``"border"``, ``"hopf"``, ``"branch_point"``,
+        ``"stability_change"``.
     lam : float
         Parameter value.
     x : ndarray
@@ -121,8 +123,8 @@ class Bifurcation:
     index : int
         Index of the point in that branch's arrays.
     eigenvalue : complex or None
-        The eigenvalue on the imaginary axis (``±iω`` at a Hopf point, ``0`` at a fold of a
-        smooth branch).
+        The eigenvalue on the imaginary axis (``iω`` at a Hopf point, its real part zero to
+        rounding; ``0`` at a fold of a smooth branch).
     neuron : int or None
         At a border or piecewise-linear fold: the neuron that changes state.
     """

@@ -432,9 +432,17 @@ def _events(fam: Family, tr: Tracer, out: SmoothTraced, y: FloatArray, t: FloatA
         if kink_check is not None and kink_check(yh):
             kind, msg, ev = "border", ("stability changes where a neuron reaches its threshold "
                                        "(a border collision, not a smooth bifurcation)"), None
+        elif abs(near.real) > 1e-6 * scale:
+            # the count jumped but no eigenvalue sits on the axis at the located point (several
+            # crossings within one step, or the corrector moved between nearby branches)
+            kind, ev = "stability_change", complex(near)
+            msg = (f"the number of unstable eigenvalues changes from {info.n_unstable} to "
+                   f"{info_new.n_unstable} between λ = {y[-1]:.10g} and {y_new[-1]:.10g}, but "
+                   "no crossing could be located (nearest eigenvalue to the axis "
+                   f"{near.real:.3g}{near.imag:+.3g}i): rerun with a smaller max_step")
         elif abs(near.imag) > 1e-7 * scale:
             omega = abs(near.imag)
-            kind, ev = "hopf", complex(0.0, omega)
+            kind, ev = "hopf", complex(near.real, abs(near.imag))
             msg = (f"Hopf: a complex pair crosses the imaginary axis at ±{omega:.6g}i "
                    f"(period {2 * math.pi / omega:.6g} in the units of τ)")
         else:
