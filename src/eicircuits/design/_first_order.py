@@ -3,11 +3,11 @@
 Alternating projections (which converge to a point of the intersection of closed convex sets
 when it is not empty), ``P`` fixed, onto:
 
-* the target equalities, one affine set per row (``(X_Sᵀ X_S)⁺``, precomputed);
+* per row, the target equalities intersected with Dale's signs, the mask and the bounds
+  (exact projection: semismooth Newton on its dual, warm-started);
 * the silent / saturated inequalities, one halfspace per row and target (rank-one increments);
 * the LMI ``{Y : sym(Y) ⪯ P − (ε/2) I}``, by eigenvalue clipping of the symmetric part (only
   the top eigenpairs, by Lanczos, when few violate), the skew part untouched;
-* Dale's signs, the mask and the bounds (clipping), last;
 
 then the minimum-norm row polish of :func:`synthesize` meets the equalities to rounding.
 Convergence is linear but can be slow where the target equalities meet Dale's sign
@@ -70,6 +70,57 @@ def _clip_lmi(V: FloatArray, p: FloatArray, eps: float) -> tuple[FloatArray, int
         return V, 0
     Vp = vecs[:, pos]
     return S - (Vp * vals[pos]) @ Vp.T + K, int(pos.sum())
+
+
+def _row_boxes(p: FloatArray, sign: FloatArray, mask: NDArray[np.bool_],
+               max_weight: float | None, max_self: float | None) -> tuple[FloatArray, FloatArray]:
+    """Entrywise bounds on ``Y = P W``: Dale's signs, the mask, ``|W_ij| ≤ w``, ``W_ii ≤ s``."""
+    n = p.size
+    big = np.inf if max_weight is None else max_weight
+    lo = np.where(sign[None, :] > 0, 0.0, -big) * p[:, None]
+    hi = np.where(sign[None, :] > 0, big, 0.0) * p[:, None]
+    lo = np.where(mask, lo, 0.0)
+    hi = np.where(mask, hi, 0.0)
+    if max_self is not None:
+        idx = np.arange(n)
+        hi[idx, idx] = np.minimum(hi[idx, idx], max_self * p)
+        lo[idx, idx] = np.minimum(lo[idx, idx], hi[idx, idx])
+    return lo + 0.0, hi + 0.0
+
+
+def _project_row(v: FloatArray, A: FloatArray, b: FloatArray, lo: FloatArray, hi: FloatArray,
+                 lam: FloatArray, iters: int = 30) -> tuple[FloatArray, FloatArray]:
+    """``argmin ‖w − v‖`` s.t. ``A w = b``, ``lo ≤ w ≤ hi``: ``w = clip(v − Aᵀλ)`` with the dual
+    ``λ`` from semismooth Newton on ``A w(λ) = b`` (backtracking on the residual norm)."""
+    w = np.clip(v - A.T @ lam, lo, hi)
+    F = A @ w - b
+    norm = float(np.linalg.norm(F))
+    scale = 1e-13 * max(1.0, float(np.linalg.norm(b)))
+    mu = 1e-8 * max(float(np.einsum("ij,ij->", A, A)) / max(1, A.shape[0]), 1e-300)
+    for _ in range(iters):
+        if norm <= scale:
+            break
+        free = (w > lo) & (w < hi)
+        Af = A[:, free]
+        H = Af @ Af.T
+        H[np.diag_indices_from(H)] += mu  # Levenberg: entries at their bounds leave H singular
+        try:
+            d = np.linalg.solve(H, F)
+        except np.linalg.LinAlgError:
+            break
+        step = 1.0
+        for _ in range(40):
+            lam_t = lam + step * d
+            w_t = np.clip(v - A.T @ lam_t, lo, hi)
+            F_t = A @ w_t - b
+            n_t = float(np.linalg.norm(F_t))
+            if n_t < norm:
+                break
+            step *= 0.5
+        else:
+            break
+        lam, w, F, norm = lam_t, w_t, F_t, n_t
+    return w, lam
 
 
 def synthesize_first_order(
@@ -156,17 +207,18 @@ def synthesize_first_order(
         return (np.where(t.eq, D - R, 0.0) + np.where(t.lo, np.maximum(D - lo_b, 0.0), 0.0)
                 + np.where(t.hi, np.minimum(D - hi_b, 0.0), 0.0))
 
-    # equalities, one affine set per row: Y_i ← Y_i − (Y_i X_S − R_S)(X_Sᵀ X_S)⁺ X_Sᵀ
+    # rows: exact projection onto {equalities} ∩ {signs, mask, bounds} by a semismooth Newton
+    # method on the dual (warm-started across outer iterations)
     rows_eq = [np.flatnonzero(t.eq[i]) for i in range(n)]
-    pinv = [np.linalg.pinv(Xm[:, S].T @ Xm[:, S], rcond=1e-12) if S.size else None
-            for S in rows_eq]
+    lo_box, hi_box = _row_boxes(p, sign, mask_arr, max_weight, max_self)
+    duals = [np.zeros(S.size) for S in rows_eq]
 
-    def project_eq(Y: FloatArray) -> FloatArray:
-        D = Y @ Xm - R
-        out = Y.copy()
+    def project_rows(Y: FloatArray) -> FloatArray:
+        out = np.clip(Y, lo_box, hi_box)
         for i, S in enumerate(rows_eq):
             if S.size:
-                out[i] -= Xm[:, S] @ (pinv[i] @ D[i, S])
+                out[i], duals[i] = _project_row(Y[i], Xm[:, S].T, R[i, S], lo_box[i],
+                                                hi_box[i], duals[i])
         return out
 
     # inequalities: for each target k the halfspaces (Y x_k)_i ≤ lo_b (or ≥ hi_b), one per row;
@@ -192,17 +244,16 @@ def synthesize_first_order(
         W = clean_weights(Y / p[:, None], sign, mask_arr, max_weight, max_self)
         return p[:, None] * W
 
-    # alternating projections (POCS: onto a point of the intersection, faster here than
-    # Dykstra's projection onto it): equalities, inequality halfspaces, the LMI, and
-    # signs/mask/bounds last, so they hold exactly; then a minimum-norm polish of each row
+    # alternating projections (POCS: onto a point of the intersection): inequality halfspaces,
+    # the LMI, and the rows (equalities ∩ signs/mask/bounds) last, so signs hold exactly; then a
+    # minimum-norm polish of each row
     Y = np.zeros((n, n))
     history: list[float] = []
     iterations = 0
     for iterations in range(1, max_iter + 1):  # noqa: B007 (reported in stats)
-        Y = project_eq(Y)
         c[:] = 0.0
         Y = sweep_ineq(Y)
-        Y = project_box(_clip_lmi(Y, p, 2.0 * eps)[0])
+        Y = project_rows(_clip_lmi(Y, p, 2.0 * eps)[0])
         r = float(np.max(np.abs(residual(Y) / p[:, None])))
         history.append(r)
         if r < 1e-11 * max(1.0, float(np.max(np.abs(R)))):
