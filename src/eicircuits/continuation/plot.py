@@ -23,7 +23,8 @@ __all__ = ["plot_diagram"]
 
 _MARKERS = {"fold": ("o", "black", "fold"), "hopf": ("s", "tab:red", "Hopf"),
             "branch_point": ("X", "tab:purple", "branch point"),
-            "border": (".", "0.45", "border (active set changes)")}
+            "border": (".", "0.45", "border (active set changes)"),
+            "stability_change": ("^", "tab:orange", "stability change (not located)")}
 
 
 def _column(res: Continuation, neuron: int | str | None) -> tuple[int, str]:
