@@ -329,3 +329,25 @@ def test_spec_refuses_a_bad_stimulus_table():
         spec_from_dict({"network": {"W": [[0.0]]}, "stimulus": {"kind": "boxcar"}})
     with pytest.raises(SpecError, match=r"\[stimulus\] must be a table"):
         spec_from_dict({"network": {"W": [[0.0]]}, "stimulus": 3})
+
+
+def test_piecewise_constant_values_are_reused_only_inside_their_piece(monkeypatch):
+    from eicircuits.dynamics import _extended
+
+    monkeypatch.setattr(_extended, "_BLOCK_FLOATS", 40)  # many small blocks
+    net = _net()
+    # switches off the grid, so that left/right values at a step's end do not matter
+    stims = [stimulus.constant([1.0, 0.6, 0.4])
+             + stimulus.pulse(0.5037 + 0.3711 * k, 2.0053 + 0.1109 * k, 0.3 * k,
+                              neurons=[k % 3])
+             + stimulus.from_array([0.0, 1.2345, 2.5031], [0.0, 0.2, -0.1], kind="hold")
+             for k in range(4)]
+    assert all(s.piecewise_constant for s in stims)
+    res = simulate_batch(net, np.zeros(3), (0.0, 3.0), dt=0.01, u=stims, method="rk4",
+                         save_every=10)
+    for k, s in enumerate(stims):
+        # the same protocol through the callable path (values looked up at every stage)
+        one = simulate(net, np.zeros(3), (0.0, 3.0), dt=0.01, method="rk4", backend="numpy",
+                       u=lambda t, s=s: s.sample([t], 3)[0], save_every=10)
+        assert np.allclose(res.x[k], one.x, rtol=1e-12, atol=1e-13)
+    assert not (stimulus.ramp(0, 1, 1) + stimulus.step(1, 1)).piecewise_constant

@@ -148,6 +148,11 @@ class Stimulus:
         """The number of neurons the stimulus needs (``None``: any)."""
         return self.n
 
+    @property
+    def piecewise_constant(self) -> bool:
+        """Whether the value is constant between consecutive switching times."""
+        return False
+
     def sample(self, t: ArrayLike, n: int, *, left: bool = False) -> FloatArray:
         """Values at the times ``t`` for a network of ``n`` neurons, shape (T, n).
 
@@ -307,6 +312,10 @@ class Constant(_Localised):
     def __post_init__(self) -> None:
         self._setup("u")
 
+    @property
+    def piecewise_constant(self) -> bool:
+        return True
+
     def _eval(self, t: FloatArray, n: int, left: bool) -> FloatArray:
         return np.broadcast_to(self._vector(n), (len(t), n)).copy()
 
@@ -333,6 +342,10 @@ class Step(_Localised):
     @property
     def switching_times(self) -> tuple[float, ...]:
         return (self.t_on,)
+
+    @property
+    def piecewise_constant(self) -> bool:
+        return True
 
     def _eval(self, t: FloatArray, n: int, left: bool) -> FloatArray:
         on = t > self.t_on if left else t >= self.t_on
@@ -368,6 +381,10 @@ class Pulse(_Localised):
     @property
     def switching_times(self) -> tuple[float, ...]:
         return (self.t_on, self.t_off)
+
+    @property
+    def piecewise_constant(self) -> bool:
+        return True
 
     def _eval(self, t: FloatArray, n: int, left: bool) -> FloatArray:
         if left:
@@ -529,6 +546,10 @@ class FromArray(_Localised):
     def switching_times(self) -> tuple[float, ...]:
         return tuple(float(v) for v in self.t)
 
+    @property
+    def piecewise_constant(self) -> bool:
+        return self.kind == "hold"
+
     def _profile(self, t: FloatArray, left: bool) -> FloatArray:
         ts, vals = self.t, self.values
         if self.kind == "hold":
@@ -595,6 +616,10 @@ class Sum(Stimulus):
     def switching_times(self) -> tuple[float, ...]:
         return tuple(sorted({t for s in self.terms for t in s.switching_times}))
 
+    @property
+    def piecewise_constant(self) -> bool:
+        return all(t.piecewise_constant for t in self.terms)
+
     def _max_neuron(self) -> int | None:
         tops = [m for s in self.terms if (m := s._max_neuron()) is not None]
         return max(tops) if tops else None
@@ -645,6 +670,10 @@ class Scaled(Stimulus):
     @property
     def switching_times(self) -> tuple[float, ...]:
         return self.stimulus.switching_times
+
+    @property
+    def piecewise_constant(self) -> bool:
+        return self.stimulus.piecewise_constant
 
     def _max_neuron(self) -> int | None:
         return self.stimulus._max_neuron()

@@ -132,6 +132,14 @@ class _Input:
             self.stims = [u]
         else:  # a list of per-member stimuli
             self.stims = list(u)
+        # piecewise-constant stimuli: the value of the current piece, reused while a block of
+        # times stays inside it (lo ≤ t < hi), so a batch of protocols costs few evaluations
+        m = len(self.stims or ())
+        self.pc = m > 0 and all(isinstance(s, Stimulus) and s.piecewise_constant
+                                for s in self.stims)  # type: ignore[union-attr]
+        self.lo = np.full(m, np.inf)
+        self.hi = np.full(m, -np.inf)
+        self.V = np.zeros((m, n))
 
     @property
     def constant(self) -> bool:
@@ -157,15 +165,36 @@ class _Input:
             )
         return vals
 
+    def _piecewise(self, times: FloatArray, left: NDArray[np.bool_] | None) -> FloatArray:
+        """``(T, m, n)`` values of piecewise-constant stimuli, reusing each member's piece."""
+        tmin, tmax = float(times.min()), float(times.max())
+        out = np.empty((len(times), len(self.V), self.n))
+        out[:] = self.V[None]
+        tol = 1e-9 * np.maximum(1.0, np.abs(self.hi))
+        stale = np.flatnonzero(~((self.lo <= tmin) & (tmax < self.hi - tol)))
+        for k in stale:
+            s = self.stims[k]  # type: ignore[index]
+            out[:, k] = self._one(s, times, left)
+            st = np.asarray(s.switching_times, dtype=float)
+            j = int(np.searchsorted(st, tmax, side="right"))
+            lo = float(st[j - 1]) if j > 0 else -math.inf
+            hi = float(st[j]) if j < st.size else math.inf
+            mid = (lo + 1.0 if hi == math.inf else hi - 1.0 if lo == -math.inf
+                   else 0.5 * (lo + hi))
+            self.lo[k], self.hi[k] = lo, hi
+            self.V[k] = s.sample(np.array([mid]), self.n)[0]
+        return out
+
     def sample(self, times: FloatArray, left: NDArray[np.bool_] | None = None) -> FloatArray:
         """Values at ``times``; where ``left`` is true, the left limit (end of a step)."""
         if self.const is not None:
             return np.broadcast_to(self.const, (len(times), self.B, self.n))
         assert self.stims is not None
-        if len(self.stims) == 1:
-            v = self._one(self.stims[0], times, left)
-            return np.broadcast_to(v[:, None, :], (len(times), self.B, self.n))
-        return np.stack([self._one(s, times, left) for s in self.stims], axis=1)
+        if self.pc:
+            v = self._piecewise(times, left)
+        else:
+            v = np.stack([self._one(s, times, left) for s in self.stims], axis=1)
+        return np.broadcast_to(v, (len(times), self.B, self.n))
 
 
 def check_history(history: Any, B: int, n: int) -> Callable[[float], FloatArray] | None:
