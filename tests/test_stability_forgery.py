@@ -416,6 +416,10 @@ def test_lanczos_estimate_above_the_dense_limit_is_evidence_not_a_proof(monkeypa
     assert "numerical evidence" in cert.statement
     ver = cert.verify()
     assert not ver.proof
+    # a file edited to certified=True is not valid: its only check is an estimate
+    forged = dataclasses.replace(cert, certified=True)
+    fver = forged.verify()
+    assert not fver and fver.status == "numerical_evidence"
 
 
 def test_log_norm_does_not_densify_large_sparse():

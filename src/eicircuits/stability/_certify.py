@@ -288,11 +288,11 @@ def _checked(net: Network, cert: Certificate | None) -> Certificate | None:
     if cert is None or not cert.certified:
         return cert
     ver = cert.verify()
-    if not ver:
-        return None
-    if ver.proof:
+    if ver.valid and ver.proof:
         return cert
-    return dataclasses.replace(cert, certified=False)
+    if ver.status == "numerical_evidence":
+        return dataclasses.replace(cert, certified=False)
+    return None
 
 
 def _failed(net: Network, method: str) -> Certificate:

@@ -141,7 +141,9 @@ class Verification(Result):
     Attributes
     ----------
     valid : bool
-        Whether the certificate's claim holds for the network (alias of ``success``).
+        Whether the certificate's claim is established for the network (alias of
+        ``success``): a certified claim only when the check is a proof; a "numerical
+        evidence" certificate when the estimate agrees.
     exact : bool
         Whether it was decided in exact rational arithmetic.
     method : str
@@ -554,7 +556,12 @@ class Certificate(Result):
             return _fail("error", f"the check could not be completed: {exc}")
         except (KeyError, TypeError, ValueError, IndexError, ArithmeticError) as exc:
             return _fail("malformed", f"malformed certificate data: {exc!r:.200}")
-        if not self.certified and ver.valid:
+        if ver.valid and not ver.proof:
+            if self.certified:  # a certified claim that is only estimated is not valid
+                return dataclasses.replace(ver, valid=False, status="numerical_evidence",
+                                           message=f"not proven: {ver.message}")
+            ver = dataclasses.replace(ver, status="numerical_evidence")
+        elif not self.certified and ver.valid:
             ver = dataclasses.replace(ver, proof=False, status="numerical_evidence")
         return ver
 
