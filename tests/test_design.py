@@ -127,6 +127,7 @@ def test_bistable_targets_infeasible_because_of_stability():
         ({"targets": [([1.0, 0.0], [0.5, 0.0])], "objective": "max"}, "objective"),
         ({"targets": [([1.0, 0.0], [0.5, 0.0])], "solver": "MOSEKX"}, "solver"),
         ({"targets": "abc"}, "targets"),
+        ({"targets": [([1.0, 0.0], [0.5, 0.0])], "method": "newton"}, "method"),
     ],
 )
 def test_bad_input_names_the_argument(kwargs, match):
@@ -247,3 +248,14 @@ def test_first_order_small_problem_matches_targets(activation):
             np.testing.assert_allclose(eqs[0].x, x, atol=1e-6)
         else:
             np.testing.assert_allclose(equilibrium(d.network, u=u).x, x, atol=1e-6)
+
+
+def test_synthesize_method_first_order_agrees_with_sdp():
+    net = hidden_network(8, ReLU(), seed=20)
+    U, X = targets_of(net, 4, seed=21)
+    pairs = list(zip(U, X, strict=True))
+    a = synthesize(pairs, cell_types=net.cell_types, method="sdp")
+    b = synthesize(pairs, cell_types=net.cell_types, method="first-order")
+    assert a.feasible and b.feasible
+    assert "SDP" in a.certificate.method and "first-order" in b.certificate.method
+    assert max(a.residual, b.residual) <= 1e-6

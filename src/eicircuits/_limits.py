@@ -23,6 +23,7 @@ __all__ = [
     "MAX_NEURONS",
     "KINK_LIMIT",
     "DESIGN_SDP_LIMIT",
+    "DESIGN_SDP_AUTO",
 ]
 
 #: Largest n for which a sparse ``W`` is densified without being asked (``Network.dense_W``).
@@ -69,9 +70,13 @@ ENUMERATION_LIMIT = 20
 #: refused, checked before anything is allocated (about 800 MB of float64).
 MAX_FILE_ENTRIES = 100_000_000
 
-#: Largest n for the design semidefinite program of ``eicircuits.design.synthesize`` / ``fit``;
-#: above it ``synthesize_first_order`` (projected gradient with eigenvalue clipping) is used.
+#: Largest n for the design semidefinite program of ``eicircuits.design.synthesize`` / ``fit``
+#: (interior-point cost grows like n⁶: about 3 s at n = 50, 160 s at n = 100 here).
 DESIGN_SDP_LIMIT = 300
+
+#: ``synthesize(method="auto")`` solves the SDP up to this n and uses the first-order method
+#: (alternating projections with eigenvalue clipping, P = I) above it.
+DESIGN_SDP_AUTO = 40
 
 #: Most neurons a ``Network`` may have: checked from a sparse ``W``'s declared shape before any
 #: per-neuron array (index pointers, ``tau``, ``u``: 800 MB each at this size) is allocated.

@@ -137,13 +137,14 @@ def synthesize_first_order(
     max_iter: int = 2000,
     tol: float = 1e-6,
     tau: Any = 1.0,
+    names: Any = None,
 ) -> Design:
     """Large-``n`` version of :func:`synthesize` (alternating projections with
     eigenvalue clipping, fixed ``P``).
 
     Parameters
     ----------
-    targets, cell_types, activation, mask, max_weight, max_self, silence_margin, tau
+    targets, cell_types, activation, mask, max_weight, max_self, silence_margin, tau, names
         As in :func:`synthesize`.
     margin : float
         ``ε`` of the LMI ``Y + Yᵀ − 2P ⪯ −εI`` (``p`` as given, ``max p`` about 1).
@@ -272,6 +273,6 @@ def synthesize_first_order(
              "drive_residual": history[-1] if history else None,
              "history": history[:: max(1, len(history) // 50)], "n": n, "targets": t.K}
     design = finish(W, p, acts=acts, types=types, tau=tau, how="first-order design (projections)",
-                    U=t.U, X=t.X, tol=tol_v, stats=stats)
+                    U=t.U, X=t.X, tol=tol_v, stats=stats, names=names)
     design.stats["seconds"] = time.perf_counter() - start
     return design

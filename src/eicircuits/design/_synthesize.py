@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._limits import DESIGN_SDP_LIMIT
+from .._limits import DESIGN_SDP_AUTO, DESIGN_SDP_LIMIT
 from .._validate import describe
 from ..activations import Activation, ReLU
 from ..errors import ValidationError
@@ -27,9 +27,10 @@ from ._problem import (
 from ._result import Design
 from ._sdp import SOLVERS, solve_design_sdp
 
-__all__ = ["synthesize", "OBJECTIVES"]
+__all__ = ["synthesize", "OBJECTIVES", "METHODS"]
 
 OBJECTIVES = ("l1", "l2", "feasibility")
+METHODS = ("auto", "sdp", "first-order")
 
 
 def split_targets(targets: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -69,6 +70,7 @@ def synthesize(
     tau: Any = 1.0,
     tol: float = 1e-6,
     names: Any = None,
+    method: str = "auto",
 ) -> Design:
     """Design a Dale-signed network with the given equilibria, certified stable (THEORY §6).
 
@@ -109,6 +111,11 @@ def synthesize(
         Success needs every recomputed target within ``tol · max(1, max |x|)``.
     names : sequence of str, optional
         Neuron names of the returned network.
+    method : {"auto", "sdp", "first-order"}
+        ``"sdp"``: the semidefinite program (interior point; cost grows like ``n⁶``);
+        ``"first-order"``: :func:`synthesize_first_order` (``P = I`` fixed, ``objective`` and
+        ``solver`` unused); ``"auto"``: the SDP up to ``n =``
+        :data:`eicircuits._limits.DESIGN_SDP_AUTO` (40), the first-order method above.
 
     Returns
     -------
@@ -157,10 +164,19 @@ def synthesize(
         raise ValidationError(f"objective: expected one of {OBJECTIVES}, got {objective!r}")
     if solver is not None and str(solver).upper() not in SOLVERS:
         raise ValidationError(f"solver: expected one of {SOLVERS} or None, got {solver!r}")
+    if method not in METHODS:
+        raise ValidationError(f"method: expected one of {METHODS}, got {method!r}")
+    if method == "first-order" or (method == "auto" and n > DESIGN_SDP_AUTO):
+        from ._first_order import synthesize_first_order
+
+        return synthesize_first_order(targets, cell_types=types, activation=acts, mask=mask,
+                                      max_weight=max_weight, max_self=max_self,
+                                      margin=margin_v, silence_margin=delta, tau=tau,
+                                      tol=tol_v, names=names)
     if n > DESIGN_SDP_LIMIT:
         raise ValidationError(
-            f"targets: n = {n} neurons exceeds the SDP limit DESIGN_SDP_LIMIT = "
-            f"{DESIGN_SDP_LIMIT}; use eicircuits.design.synthesize_first_order")
+            f"method: the SDP is limited to n ≤ DESIGN_SDP_LIMIT = {DESIGN_SDP_LIMIT} "
+            f"neurons, got n = {n}; use method='first-order'")
     sign = sign_pattern(types)
     conflicts = diagnose(t, sign, mask_arr, delta, mask_given=mask is not None)
     out = solve_design_sdp(t, sign, mask_arr, margin=margin_v, delta=delta,
