@@ -351,3 +351,23 @@ def test_piecewise_constant_values_are_reused_only_inside_their_piece(monkeypatc
                        u=lambda t, s=s: s.sample([t], 3)[0], save_every=10)
         assert np.allclose(res.x[k], one.x, rtol=1e-12, atol=1e-13)
     assert not (stimulus.ramp(0, 1, 1) + stimulus.step(1, 1)).piecewise_constant
+
+
+def test_piecewise_constant_protocols_run_on_jax_like_on_numpy():
+    pytest.importorskip("jax")
+    net = _net()
+    B = 4
+    stims = [stimulus.constant([1.0, 0.6, 0.4])
+             + stimulus.pulse(1.0, 2.0 + 0.0037 * k, 0.5 * k, neurons=[0, 2])
+             + stimulus.from_array([0.0, 0.5, 1.5], [0.0, 0.1, -0.2], kind="hold")
+             for k in range(B)]
+    for method in ("rk4", "heun", "euler"):
+        kw = {"dt": 0.01, "method": method, "save_every": 10}
+        a = simulate_batch(net, np.zeros((B, 3)), (0.0, 3.0), u=stims, backend="numpy", **kw)
+        b = simulate_batch(net, np.zeros((B, 3)), (0.0, 3.0), u=stims, backend="jax", **kw)
+        assert b.backend == "jax"
+        assert np.allclose(a.x, b.x, rtol=1e-13, atol=1e-14), method
+    shared = stims[1]
+    a = simulate_batch(net, np.zeros((2, 3)), (0.5, 3.0), dt=0.01, u=shared, backend="numpy")
+    b = simulate_batch(net, np.zeros((2, 3)), (0.5, 3.0), dt=0.01, u=shared, backend="jax")
+    assert np.allclose(a.x, b.x, rtol=1e-13, atol=1e-14)

@@ -553,7 +553,10 @@ def simulate_batch(
     history : callable, optional
         With delays: the state ``h(t)`` for ``t < t0``, shape (n,) or (B, n) (default ``x0``).
 
-    Stimulus protocols, noise and delays run on the NumPy backend (one batched stepper).
+    Stimulus protocols, noise and delays run on the NumPy backend (one batched stepper);
+    piecewise-constant protocols (steps, pulses, held samples, one per member or shared)
+    without noise or delays also run on the JAX backend, as per-member tables of switching
+    times and piece values (the same trajectory to rounding).
 
     Returns
     -------
@@ -644,15 +647,23 @@ def simulate_batch(
     check_extended(method, "fixed", net, noise, form)
     has_delays = getattr(net, "delays", None) is not None
     extended = stims is not None or noise is not None or has_delays or method in SDE_METHODS
+    # piecewise-constant protocols (steps, pulses, held samples) also run on the JAX backend
+    jax_stim = (stims is not None and noise is None and not has_delays
+                and method in FIXED_METHODS and all(s.piecewise_constant for s in stims))
     if extended:
-        if backend == "jax":
+        if backend == "jax" and not jax_stim:
             raise ValidationError(
-                "backend: 'jax' runs constant inputs without noise or delays; stimulus "
-                "protocols, noise and delays run on backend='numpy' (or 'auto')"
+                "backend: 'jax' runs constant inputs and piecewise-constant stimulus protocols "
+                "(steps, pulses, held samples) without noise or delays; other protocols, "
+                "noise and delays run on backend='numpy' (or 'auto')"
             )
         if not isinstance(backend, str) or backend not in BATCH_BACKENDS:
             raise ValidationError(f"backend: expected one of {BATCH_BACKENDS}, got {backend!r}")
         which = "numpy"
+        if jax_stim and backend in ("jax", "auto"):
+            which = _resolve_backend(backend, net, B, float(N) * stages * B * (nnz + n))
+        if which == "jax":
+            extended = False
     else:
         if history is not None:
             raise ValidationError("history: only used with delays (Network(..., delays=...))")
@@ -678,9 +689,14 @@ def simulate_batch(
             rows, _, stop, bad_i, bad_v = run_batch_extended(core, X0, saved=saved,
                                                              bound=bound_v)
     elif which == "jax":
+        if stims is not None and len(stims) > 1 and len(stims) != B:
+            raise ValidationError(
+                f"u: {len(stims)} stimuli for {B} members; give one per member or one shared"
+            )
+        table = None if stims is None else _jax.piecewise_table(stims, B, n, t0)
         rows, _, stop, bad_i, bad_v = _jax.run_jax(
             net, form, method, X0, U, dt=dt_v, dt_last=dt_last, N=N, every=every,
-            bound=bound_v,
+            bound=bound_v, table=table,
         )
     else:
         with blas_threads(limit):

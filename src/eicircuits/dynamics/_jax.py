@@ -153,6 +153,26 @@ def available() -> bool:
     return importlib.util.find_spec("jax") is not None
 
 
+def piecewise_table(stims: list[Any], B: int, n: int, t0: float) -> tuple[Any, ...]:
+    """``(t0, ST, SV)``: per member the switching times (B, P; padded with +inf) and the value
+    of each piece (B, P + 1, n; piece ``p`` follows the ``p``-th switch) of piecewise-constant
+    stimuli (one shared, or one per member)."""
+    members = stims if len(stims) > 1 else stims * B
+    P = max(1, max(len(s.switching_times) for s in members))
+    ST = np.full((B, P), np.inf)
+    SV = np.zeros((B, P + 1, n))
+    for k, s in enumerate(members):
+        st = np.asarray(s.switching_times, dtype=float)
+        edges = np.concatenate([[st[0] - 1.0] if st.size else [t0], st])
+        nxt = np.concatenate([st, [edges[-1] + 2.0]])
+        mids = 0.5 * (edges + nxt)
+        vals = s.sample(mids, n)
+        ST[k, :st.size] = st
+        SV[k, :st.size + 1] = vals
+        SV[k, st.size + 1:] = vals[-1]
+    return (np.float64(t0), ST, SV)
+
+
 # --------------------------------------------------------------------------- precision
 @contextlib.contextmanager
 def x64() -> Iterator[None]:
@@ -175,8 +195,8 @@ def _compiled() -> Any:
     from jax import lax
 
     def run(carry: Any, W: Any, inv_tau: Any, U: Any, group: Any, h: Any, h_last: Any,
-            bound: Any, N: Any, every: Any, *, R: int, method: str, form: str,
-            acts: tuple[Activation, ...], sparse: bool) -> Any:
+            bound: Any, N: Any, every: Any, table: Any, *, R: int, method: str, form: str,
+            acts: tuple[Activation, ...], sparse: bool, stim: bool) -> Any:
         scheme = FIXED_METHODS[method][0]
         fns = [jax_activation(a, jnp) for a in acts]
 
@@ -191,10 +211,20 @@ def _compiled() -> Any:
                 return (W @ Y.T).T
             return Y @ W.T
 
-        def target(Y: Any) -> Any:
+        def u_at(tt: Any, left: bool) -> Any:
+            """The input at ``tt``: ``U``, or each member's piece of its stimulus table."""
+            if not stim:
+                return U
+            _, ST, SV = table  # switching times (B, P), +inf padded; piece values (B, P+1, n)
+            tol = 1e-9 * jnp.maximum(1.0, jnp.abs(tt))
+            cnt = jnp.sum(ST < tt - tol, axis=1) if left else jnp.sum(ST <= tt + tol, axis=1)
+            return jnp.take_along_axis(SV, cnt[:, None, None], axis=1)[:, 0, :]
+
+        def target(Y: Any, tt: Any = 0.0, left: bool = False) -> Any:
+            uu = u_at(tt, left)
             if form == "rate":
-                return phi(matmul(Y) + U)
-            return matmul(phi(Y)) + U
+                return phi(matmul(Y) + uu)
+            return matmul(phi(Y)) + uu
 
         def coef_of(hh: Any) -> Any:
             if scheme == "euler":
@@ -205,13 +235,13 @@ def _compiled() -> Any:
 
         coef_full, coef_last = coef_of(h), coef_of(h_last)
         if scheme == "rk":
-            A, b, _ = TABLEAUX[method].arrays()
+            A, b, cn = TABLEAUX[method].arrays()
 
-        def step(X: Any, hh: Any, coef: Any) -> Any:
+        def step(X: Any, hh: Any, coef: Any, t: Any) -> Any:
             if scheme == "euler":
-                return X + (target(X) - X) * coef
+                return X + (target(X, t) - X) * coef
             if scheme == "exp-euler":
-                T = target(X)
+                T = target(X, t)
                 return (X - T) * coef + T
             K: list[Any] = []
             for i in range(len(b)):
@@ -219,7 +249,8 @@ def _compiled() -> Any:
                 for j in range(i):
                     if A[i, j] != 0.0:
                         Y = Y + K[j] * (hh * float(A[i, j]))
-                K.append((target(Y) - Y) * coef)
+                # stages past the middle of a step see the value before a switch at its end
+                K.append((target(Y, t + float(cn[i]) * hh, bool(cn[i] > 0.5)) - Y) * coef)
             for i in range(len(b)):
                 if b[i] != 0.0:
                     X = X + K[i] * (hh * float(b[i]))
@@ -228,7 +259,8 @@ def _compiled() -> Any:
         def one(s: Any, c: Any) -> Any:
             X, alive, stop, bad_i, bad_v = c
             last = s == N - 1  # the last step lands on t1 (shortened when dt does not divide)
-            Xn = step(X, jnp.where(last, h_last, h), jnp.where(last, coef_last, coef_full))
+            t = table[0] + s * h if stim else 0.0
+            Xn = step(X, jnp.where(last, h_last, h), jnp.where(last, coef_last, coef_full), t)
             fine = jnp.abs(Xn) <= bound  # False for NaN too
             ok = jnp.all(fine, axis=1)
             newly = alive & ~ok
@@ -248,14 +280,17 @@ def _compiled() -> Any:
         rows = jnp.zeros((R, *carry[0].shape), dtype=carry[0].dtype)
         return lax.fori_loop(0, R, interval, (carry, rows))
 
-    return jax.jit(run, static_argnames=("R", "method", "form", "acts", "sparse"))
+    return jax.jit(run, static_argnames=("R", "method", "form", "acts", "sparse", "stim"))
 
 
 def run_jax(
     net: Network, form: str, method: str, X0: FloatArray, U: FloatArray, *, dt: float,
-    dt_last: float, N: int, every: int, bound: float,
+    dt_last: float, N: int, every: int, bound: float, table: Any = None,
 ) -> tuple[FloatArray, FloatArray, NDArray[np.int64], NDArray[np.int64], FloatArray]:
     """Advance the batch ``X0`` (B, n) by ``N`` steps, saving after every ``every`` steps.
+
+    ``table``: ``(t0, ST, SV)`` for piecewise-constant stimuli (see
+    :func:`piecewise_table`), which then replace ``U``.
 
     The first ``N − 1`` steps use ``dt`` and the last ``dt_last`` (as in
     :func:`~eicircuits.simulate`). One compiled program runs the whole span; it is compiled
@@ -293,7 +328,9 @@ def run_jax(
             carry, W, jnp.asarray(1.0 / net.tau), jnp.asarray(U), jnp.asarray(group),
             jnp.asarray(dt), jnp.asarray(dt_last), jnp.asarray(bound),
             jnp.asarray(N, dtype=jnp.int64), jnp.asarray(every, dtype=jnp.int64),
+            None if table is None else tuple(jnp.asarray(a) for a in table),
             R=R, method=method, form=form, acts=acts, sparse=net.is_sparse,
+            stim=table is not None,
         )
         X, _, stop, bad_i, bad_v = jax.device_get(carry)
         rows = np.moveaxis(np.asarray(jax.device_get(rows)), 0, 1)
