@@ -15,20 +15,21 @@
 
 Run by hand: ``python benchmarks/bench_continuation.py [--sizes 1000 10000] [--k 10]``.
 
-Measured on this project's shared 2-core machine, one BLAS thread, ``--grid-sample 30``, load
-average about 5 from other jobs (absolute times are inflated; the ratios compare within a run):
+Measured on this project's shared 2-core machine, one BLAS thread, ``--grid-sample 30``, with
+other jobs running (load average 3–4; absolute times are inflated, the ratios compare within
+one run):
 
-* n = 10³ (10 050 synapses): exact path 1.3 s, 513 pivots (400 pivots/s; sparse LU with block
+* n = 10³ (10 050 synapses): exact path 0.54 s, 513 pivots (954 pivots/s; sparse LU with block
   updates, 8 factorisations); a grid of warm-started ``equilibrium`` solves at the same
-  resolution ≈ 10.8 s (8×); grid vs path max |Δx| = 5.6e-16.
-* n = 10⁴ (100 327 synapses): exact path 103 s, 4976 pivots (48 pivots/s; warm-started
-  BiCGSTAB, since the sparse LU of a random active block fills to 8·10⁶ entries); the grid
-  ≈ 95 s (19 ms per warm-started solve): the same cost, one Krylov solve per point either way,
-  but the path is exact between its vertices and locates every change of active set; grid vs
-  path max |Δx| = 1.4e-13.
-* smooth, n = 100 (tanh, dense): 195 points with 2 folds in 1.2 s; the grid of 195 warm-started
-  Newton solves 0.24 s, 0.96 s with the eigenvalues at every point (continuation 1.2× that,
-  and it also gives the folds and the unstable middle branch).
+  resolution ≈ 8.1 s (15×); grid vs path max |Δx| = 5.6e-16.
+* n = 10⁴ (100 327 synapses): exact path 40 s, 4976 pivots (125 pivots/s; warm-started
+  BiCGSTAB on the active block, since its sparse LU fills to 8·10⁶ entries); the grid ≈ 123 s
+  (24.7 ms per warm-started solve, 3×); grid vs path max |Δx| = 1.4e-13.
+* smooth, n = 100 (tanh, dense): 195 points with 2 folds in 1.55 s; the grid of 195
+  warm-started Newton solves 0.35 s, 1.30 s with the eigenvalues at every point (continuation
+  1.2× that, and it also gives the folds and the unstable middle branch).
+
+Under heavier load (average 8–9) the same run gave 170 and 24 pivots/s (8× and 4× the grid).
 """
 
 from __future__ import annotations
