@@ -14,10 +14,15 @@ synapses, int64 indices as the builder returns them) is run for ``--steps`` step
 Goals (issue 11): noise within 1.5× of the deterministic step, delays within 2× of the
 undelayed step. Timings are best of ``--repeat`` (interleaved), in ms per step.
 
+``--sweep`` instead times a batch sweep of stimulus protocols: 10³ members of a dense
+160-neuron E–I network, each with its own pulse amplitude, 10 time units of ``rk4`` with
+``dt = 0.01``, on the NumPy and the JAX backends (JAX cold, then warm).
+
 Run by hand::
 
     python benchmarks/bench_noise.py                 # 2000 steps
     python benchmarks/bench_noise.py --steps 100000  # the issue's 10⁵ Euler–Maruyama steps
+    python benchmarks/bench_noise.py --sweep
 """
 
 from __future__ import annotations
@@ -37,7 +42,11 @@ def main() -> None:
     ap.add_argument("--density", type=float, default=0.01)
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--sweep", action="store_true", help="time the stimulus sweep instead")
     args = ap.parse_args()
+    if args.sweep:
+        sweep()
+        return
 
     net = random_ei(args.n, density=args.density, rng=0, sparse=True)
     n_e = len(net.e_idx)
@@ -86,6 +95,22 @@ def main() -> None:
     print(f"EM white numpy / euler numpy: "
           f"{best['EM white rate noise'] / best['euler numpy']:.2f}")
     print(f"EM white numba / euler numba: {best['EM white, numba'] / best['euler numba']:.2f}")
+
+
+def sweep(B: int = 1000) -> None:
+    from eicircuits import simulate_batch
+
+    net = random_ei(160, density=0.5, rng=0, sparse=False)
+    stims = [stimulus.constant(net.u) + stimulus.pulse(2.0, 4.0, a, neurons=range(40), n=160)
+             for a in np.linspace(0.0, 2.0, B)]
+    X0 = np.zeros((B, net.n))
+    out = {}
+    for label, backend in (("numpy", "numpy"), ("jax cold", "jax"), ("jax warm", "jax")):
+        t = time.perf_counter()
+        out[label] = simulate_batch(net, X0, (0.0, 10.0), dt=0.01, method="rk4", u=stims,
+                                    backend=backend, save_every=100)
+        print(f"{label:9s} {time.perf_counter() - t:7.2f} s")
+    print(f"max |numpy − jax| = {np.max(np.abs(out['numpy'].x - out['jax warm'].x)):.2g}")
 
 
 if __name__ == "__main__":
