@@ -10,6 +10,10 @@ A specification gives either an explicit network or a builder with parameters::
     activation = "relu"               # or { name = "clipped_relu", r_max = 2.0 }, or a list
     cell_types = "EI"                 # a string of E/I letters or a list
     names = ["e", "i"]
+    delays = 0.5                      # synaptic delays in the unit of tau: a number,
+                                      # { E = 2.0, I = 0.5 } (per presynaptic type), a list
+                                      # (per presynaptic neuron, or n × n per synapse), or a
+                                      # path, like W
 
     # or a builder from eicircuits.circuits
     [builder]
@@ -69,7 +73,7 @@ BUILDERS: dict[str, str] = {
 }
 
 DEFAULT_SOURCE = "<built-in default circuit>"
-_NETWORK_KEYS = {"W", "tau", "u", "activation", "cell_types", "names"}
+_NETWORK_KEYS = {"W", "tau", "u", "activation", "cell_types", "names", "delays"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,7 +115,7 @@ class CircuitSpec:
         import hashlib
 
         out: dict[str, str] = {}
-        for key in ("W", "u", "tau") if self.builder is None else ("u",):
+        for key in ("W", "u", "tau", "delays") if self.builder is None else ("u",):
             value = self.params.get(key)
             if not isinstance(value, str):
                 continue
@@ -169,7 +173,15 @@ class CircuitSpec:
                 )
             except (EICircuitsError, TypeError, ValueError, KeyError, AttributeError) as exc:
                 raise SpecError(f"{self.source}: [network].activation: {exc}") from exc
-        return Network(**kwargs)
+        if "delays" in table:
+            n = int(W.shape[0]) if np.ndim(W) >= 1 else 0
+            kwargs["delays"] = _load_delays(table["delays"], self.base_dir, self.source, n)
+        try:
+            return Network(**kwargs)
+        except EICircuitsError as exc:
+            if str(exc).startswith("delays"):  # Network's message starts with the key
+                raise SpecError(f"{self.source}: [network].{exc}") from exc
+            raise
 
 
 def _check_builder_keys(fn: Callable[..., Any], params: Mapping[str, Any], source: str,
@@ -385,6 +397,37 @@ def _load_vector(value: Any, base_dir: Path, source: str, key: str,
     if arr.ndim > 1:
         raise _file_error(source, key, value, f"holds shape {arr.shape}; expected a vector "
                           "(one value per neuron: one row or one column)", table)
+    return arr
+
+
+def _load_delays(value: Any, base_dir: Path, source: str, n: int) -> Any:
+    """``delays``: a number, a ``{E = …, I = …}`` table, an inline list, or a file like ``W``.
+
+    A file holds an ``(n, n)`` matrix (dense or a sparse ``.npz``) or a vector of ``n`` delays
+    (one row or one column); the values are checked by :class:`~eicircuits.Network`.
+    """
+    if isinstance(value, bool) or value is None:
+        raise SpecError(f"{source}: [network].delays: expected a number, a table "
+                        f"{{ E = …, I = … }}, a list or a file path, got {value!r}")
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, list):
+        try:
+            return np.asarray(value, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise SpecError(f"{source}: [network].delays: expected numbers (a list of {n} "
+                            f"or {n} rows of {n}), got {value!r}") from exc
+    if not isinstance(value, str):
+        return value  # a number (checked by Network)
+    arr = _read_file(value, base_dir, source, "delays", sparse_ok=True)
+    if sp.issparse(arr):
+        return arr
+    arr = np.asarray(arr)
+    if arr.ndim == 2 and 1 in arr.shape and arr.shape != (n, n):
+        arr = arr.ravel()
+    if arr.shape not in ((n,), (n, n)):
+        raise _file_error(source, "delays", value, f"holds shape {arr.shape}; expected ({n},) "
+                          f"(per presynaptic neuron) or ({n}, {n}) (per synapse)")
     return arr
 
 
