@@ -304,3 +304,27 @@ def test_delays_with_noise_run_every_stochastic_scheme_reproducibly():
         quiet = simulate(net, np.zeros(2), (0.0, 3.0), noise=Noise(0.0), rng=1, **kw)
         det = simulate(net, np.zeros(2), (0.0, 3.0), dt=0.01, method=ode, save_every=50)
         assert np.allclose(quiet.x, det.x, rtol=1e-13, atol=1e-14)
+
+
+# --------------------------------------------------------------------------- checkpoint identity
+def test_checkpoint_key_includes_the_delays():
+    """The resume fingerprint sees the delays (like W, τ and the activation): a checkpoint of
+    the undelayed network, or of other delays, can never continue a delayed run. (Delayed
+    runs also refuse checkpoints today, because their history buffer is not saved.)"""
+    from eicircuits.dynamics._fixed_step import _run_key
+    from eicircuits.dynamics._problem import Problem
+
+    W = [[0.5, -1.0], [1.0, -0.5]]
+    steps = np.arange(0, 11, dtype=np.int64)
+
+    def key(delays):
+        net = Network(W=W, u=[1.0, 0.5], cell_types="EI", delays=delays)
+        prob = Problem(net=net, form="rate", x0=np.zeros(2), t0=0.0, t1=1.0, u=net.u,
+                       bound=1e6)
+        return _run_key(prob, "euler", 0.1, steps)
+
+    keys = [key(None), key(0.5), key(0.25), key({"E": 0.5, "I": 0.25}),
+            key({"E": 0.25, "I": 0.5})]
+    assert len(set(keys)) == len(keys)
+    assert key(0.5) == key([[0.5, 0.5], [0.5, 0.5]])  # the same delays, another form
+    assert key(0.0) == key(None)  # zero delays are no delays

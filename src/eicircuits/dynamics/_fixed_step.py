@@ -367,6 +367,10 @@ def _run_key(prob: Problem, method: str, dt: float, save_steps: NDArray[np.int64
     h.update(net.fingerprint().encode())
     h.update(np.ascontiguousarray(net.tau).tobytes())
     h.update(repr(net.activations if net.uniform_activation is None else net.activation).encode())
+    D = getattr(net, "delays", None)  # delays change the run as much as W does
+    h.update(b"delays:none" if D is None else b"delays:" + b"".join(
+        np.ascontiguousarray(a, dtype=dt_).tobytes()
+        for a, dt_ in ((D.rows, np.int64), (D.cols, np.int64), (D.values, np.float64))))
     if hasattr(prob.u, "to_spec"):  # a stimulus protocol: its definition
         h.update(repr(prob.u.to_spec()).encode())
     elif callable(prob.u):  # what it returns (a different input must not continue a run)
