@@ -38,7 +38,7 @@ from ._problem import (
     sign_pattern,
 )
 from ._result import Design
-from ._sdp import SOLVERS, _row_blocks, _solve
+from ._sdp import P_RANGE, SOLVERS, _row_blocks, _solve
 
 __all__ = ["fit", "FIT_METHODS"]
 
@@ -60,7 +60,7 @@ def _program(t: Targets, sign: FloatArray, mask: NDArray[np.bool_], *, margin: f
     s = sign[cols]
     cons: list[Any] = [cp.multiply(s, y) >= 0] if nvar else []
     if p_fixed is None:
-        cons.append(p >= 1)
+        cons.extend([p >= 1, p <= P_RANGE])
     inv = np.ones(n) if p_fixed is None else 1.0 / p_fixed
     loss: Any = 0
     for which, kind in ((t.eq, "eq"), (t.lo, "lo"), (t.hi, "hi")):

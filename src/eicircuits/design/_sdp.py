@@ -2,8 +2,9 @@
 
 Variables: the allowed entries ``y`` of ``Y = P W`` (mask) and ``p``. Constraints: Dale's signs
 as variable signs, bounds ``|Y_ij| ≤ w p_i`` and ``Y_ii ≤ s p_i``, target equalities and
-inequalities (:mod:`._problem`), ``p ≥ 1`` and the LMI ``Y + Yᵀ − 2P ⪯ −εI``. Every linear piece
-is one sparse matrix, so cvxpy's canonicalisation stays fast for ``n`` in the hundreds.
+inequalities (:mod:`._problem`), ``1 ≤ p ≤ P_RANGE`` and the LMI ``Y + Yᵀ − 2P ⪯ −εI``. Every
+linear piece is one sparse matrix, so cvxpy's canonicalisation stays fast for ``n`` in the
+hundreds (the interior-point solve itself grows like ``n⁶``).
 """
 
 from __future__ import annotations
@@ -20,9 +21,14 @@ from numpy.typing import NDArray
 from ..errors import SolverError
 from ._problem import Targets
 
-__all__ = ["SOLVERS", "DEFAULT_SOLVERS", "SDPOutcome", "solve_design_sdp"]
+__all__ = ["SOLVERS", "DEFAULT_SOLVERS", "P_RANGE", "SDPOutcome", "solve_design_sdp"]
 
 FloatArray = NDArray[np.float64]
+
+#: Largest ratio max p / min p allowed (``1 ≤ p ≤ P_RANGE``): without it an interior-point
+#: solver may let ``p`` drift to huge values, and the margin ``ε`` relative to ``max p`` is then
+#: lost to rounding when the certificate is rebuilt.
+P_RANGE = 1e4
 
 #: cvxpy solvers that handle the LMI.
 SOLVERS = ("CLARABEL", "SCS", "CVXOPT")
@@ -150,7 +156,7 @@ def solve_design_sdp(t: Targets, sign: FloatArray, mask: NDArray[np.bool_], *, m
     y = cp.Variable(nvar)
     p = cp.Variable(n)
     s = sign[cols]
-    cons: list[Any] = [p >= 1]
+    cons: list[Any] = [p >= 1, p <= P_RANGE]
     if nvar:
         cons.append(cp.multiply(s, y) >= 0)
     Aeq, Beq, _ = _row_blocks(t, t.eq, rows, cols, nvar)
