@@ -2,8 +2,8 @@
 
 The whole batch advances inside one compiled program: :func:`jax.lax.scan` over the saved rows,
 :func:`jax.lax.fori_loop` over the steps between two saved rows, one batched mat-vec
-``X @ Wᵀ`` (dense) or ``(W @ Xᵀ)ᵀ`` (sparse ``W`` as a :class:`jax.experimental.sparse.BCOO`,
-never densified) per Runge–Kutta stage. Every step checks each member against the divergence
+``(W @ Xᵀ)ᵀ`` (``W`` dense, or sparse as a :class:`jax.experimental.sparse.BCOO`, never
+densified) per Runge–Kutta stage. Every step checks each member against the divergence
 bound; a member that leaves it (or becomes non-finite) is frozen at its last valid state and its
 step, neuron and value are recorded, while the others go on.
 
@@ -207,9 +207,10 @@ def _compiled() -> Any:
             return out
 
         def matmul(Y: Any) -> Any:
-            if sparse:
-                return (W @ Y.T).T
-            return Y @ W.T
+            # W on the left for dense W too: XLA's CPU product with W contracted over its
+            # second axis as the right operand (Y @ W.T) measured 66 ms per step against
+            # 12.5 ms for this form (one member, n = 4000; the same at 16 members)
+            return (W @ Y.T).T
 
         def u_at(tt: Any, left: bool) -> Any:
             """The input at ``tt``: ``U``, or each member's piece of its stimulus table."""
