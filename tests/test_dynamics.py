@@ -675,3 +675,67 @@ def test_cli_main_dispatches_simulate_and_reports_bad_input(tmp_path, capsys):
     assert main(["simulate", str(spec), "--t-end", "5", "--quiet", "--out", out]) == 0
     assert main(["simulate", str(spec), "--dt", "-1", "--quiet", "--out", out + "2"]) == 2
     assert "simulate: error: dt: must be a finite number > 0" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- kernel speed-ups
+@needs_numba
+def test_uniform_activation_loop_is_bit_identical_to_the_per_neuron_loop():
+    """The kernel's loop for one shared activation (codes of length 1) gives the same bits as
+    its per-neuron loop, for every built-in activation, with and without gain/threshold."""
+    from eicircuits import PowerLaw
+    from eicircuits.dynamics._numba_kernels import phi_inplace
+
+    z = np.linspace(-3.0, 3.0, 37)
+    for act in (ReLU(), ClippedReLU(0.7), Linear(), Tanh(), Logistic(), Softplus(),
+                PowerLaw(0.3, 2.0), Logistic(gain=0.5, threshold=0.4), ReLU(gain=0.5, threshold=-0.3)):
+        codes, params = _kernels.activation_codes((act,) * z.size)
+        per, one = z.copy(), z.copy()
+        phi_inplace(per, codes, params)
+        phi_inplace(one, codes[:1].copy(), params[:1].copy())
+        assert np.array_equal(per, one), act
+        np.testing.assert_allclose(one, act(z), rtol=1e-14, atol=1e-15)  # the Python oracle
+
+
+@needs_numba
+@pytest.mark.parametrize("n", [1, 3, 4, 7, 13])
+@pytest.mark.parametrize("form", ["rate", "voltage"])
+def test_blocked_dense_matvec_matches_numpy_for_every_remainder(n, form):
+    # the dense product runs four rows at a time, then the n mod 4 remaining rows
+    rng = np.random.default_rng(n)
+    W = rng.normal(0.0, 0.6 / math.sqrt(n), (n, n))
+    net = Network(W=W, u=rng.uniform(0, 1, n), tau=rng.uniform(0.5, 2, n),
+                  activation=Logistic(gain=0.8, threshold=0.2))
+    x0 = rng.uniform(0, 1, n)
+    kw = {"method": "rk4", "dt": 0.01, "form": form}
+    a = simulate(net, x0, (0.0, 2.0), backend="numba", **kw)
+    b = simulate(net, x0, (0.0, 2.0), backend="numpy", **kw)
+    np.testing.assert_allclose(a.x, b.x, rtol=0, atol=1e-13)
+
+
+def test_dense_to_csr_switch_depends_on_size_and_density(monkeypatch):
+    rng = np.random.default_rng(3)
+
+    def dense_with(n, density):
+        W = np.zeros((n, n))
+        W.flat[rng.choice(n * n, round(density * n * n), replace=False)] = 1.0
+        return W
+
+    # W in the cache (n = 160, 1.6 % of CSR_CACHE_BYTES): the dense loop up to 10 % zeros...
+    assert not _fixed_step._prefer_csr(dense_with(160, 0.26))  # the 160-neuron benchmark
+    assert not _fixed_step._prefer_csr(dense_with(160, 0.2))
+    assert _fixed_step._prefer_csr(dense_with(160, 0.05))
+    # ... beyond it (n = 1500, 18 MB) the CSR loop up to 30 %
+    assert _fixed_step._prefer_csr(dense_with(1500, 0.25))
+    assert not _fixed_step._prefer_csr(dense_with(1500, 0.4))
+    if not _kernels.available():
+        return
+    # either loop gives the same trajectory (to rounding) as the NumPy reference
+    n = 40
+    W = dense_with(n, 0.2) * rng.normal(0.0, 0.5, (n, n))
+    net = Network(W=W, u=rng.uniform(0, 1, n), activation=Tanh())
+    x0 = rng.uniform(-1, 1, n)
+    ref = simulate(net, x0, (0.0, 3.0), method="heun", dt=0.01, backend="numpy")
+    for cached in (0.0, 1.0):  # never / always CSR
+        monkeypatch.setattr(_fixed_step, "CSR_DENSITY_CACHED", cached)
+        got = simulate(net, x0, (0.0, 3.0), method="heun", dt=0.01, backend="numba")
+        np.testing.assert_allclose(got.x, ref.x, rtol=0, atol=1e-13)

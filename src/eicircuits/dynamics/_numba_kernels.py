@@ -23,41 +23,82 @@ jit = (
 )
 
 
+@(numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"}, inline="always")
+  if numba is not None else (lambda fn: fn))
+def phi1(c, v, p0, p1):
+    """``φ_c(v)`` for one value (activation code ``c``; ``p0``, ``p1`` its parameters)."""
+    if c == 0:
+        return v if v > 0.0 else 0.0
+    if c == 1:
+        return 0.0 if v < 0.0 else (p0 if v > p0 else v)
+    if c == 2:
+        return v
+    if c == 3:
+        return np.tanh(v)
+    if c == 4:
+        return 1.0 / (1.0 + np.exp(-4.0 * v))
+    if c == 5:
+        return (v if v > 0.0 else 0.0) + np.log1p(np.exp(-abs(v)))
+    return p0 * (v if v > 0.0 else 0.0) ** p1
+
+
 @jit
 def phi_inplace(z, codes, params):
-    """Overwrite ``z`` with ``Φ(z)`` (activation codes of :data:`._kernels.ACTIVATION_CODES`)."""
+    """Overwrite ``z`` with ``Φ(z)`` (activation codes of :data:`._kernels.ACTIVATION_CODES`).
+
+    ``codes`` of length 1 (one activation for every neuron): a loop without per-neuron
+    look-ups, whose branch on the code LLVM hoists out of the loop (ReLU 0.33 → 0.09 µs,
+    logistic 0.88 → 0.76 µs at n = 160; the same values bit for bit).
+    """
+    if codes.shape[0] == 1:
+        c = codes[0]
+        p0, p1, s, th = params[0, 0], params[0, 1], params[0, 2], params[0, 3]
+        if s == 1.0 and th == 0.0:
+            for i in range(z.shape[0]):
+                z[i] = phi1(c, z[i], p0, p1)
+        else:
+            for i in range(z.shape[0]):
+                z[i] = phi1(c, (z[i] - th) / s, p0, p1)
+        return
     for i in range(z.shape[0]):
-        c = codes[i]
         s = params[i, 2]
         v = z[i] if s == 1.0 and params[i, 3] == 0.0 else (z[i] - params[i, 3]) / s
-        if c == 0:
-            z[i] = v if v > 0.0 else 0.0
-        elif c == 1:
-            r = params[i, 0]
-            z[i] = 0.0 if v < 0.0 else (r if v > r else v)
-        elif c == 2:
-            z[i] = v
-        elif c == 3:
-            z[i] = np.tanh(v)
-        elif c == 4:
-            z[i] = 1.0 / (1.0 + np.exp(-4.0 * v))
-        elif c == 5:
-            z[i] = (v if v > 0.0 else 0.0) + np.log1p(np.exp(-abs(v)))
-        elif c == 6:
-            z[i] = params[i, 0] * (v if v > 0.0 else 0.0) ** params[i, 1]
+        z[i] = phi1(codes[i], v, params[i, 0], params[i, 1])
 
 
 @jit
 def matvec_add(x, out, u, mat):
-    """``out = W x + u``; ``mat = (dense, Wd, indptr, indices, data)``."""
+    """``out = W x + u``; ``mat = (dense, Wd, indptr, indices, data)``.
+
+    Dense: four rows at a time, so each ``x[j]`` loaded serves four accumulators (3.7 → 2.6 µs
+    per product at n = 160, 161 → 139 µs at n = 1000).
+    """
     dense, Wd, indptr, indices, data = mat
     n = x.shape[0]
     if dense:
-        for i in range(n):
+        i = 0
+        while i + 4 <= n:
+            s0 = 0.0
+            s1 = 0.0
+            s2 = 0.0
+            s3 = 0.0
+            for j in range(n):
+                xj = x[j]
+                s0 += Wd[i, j] * xj
+                s1 += Wd[i + 1, j] * xj
+                s2 += Wd[i + 2, j] * xj
+                s3 += Wd[i + 3, j] * xj
+            out[i] = s0 + u[i]
+            out[i + 1] = s1 + u[i + 1]
+            out[i + 2] = s2 + u[i + 2]
+            out[i + 3] = s3 + u[i + 3]
+            i += 4
+        while i < n:
             s = 0.0
             for j in range(n):
                 s += Wd[i, j] * x[j]
             out[i] = s + u[i]
+            i += 1
     else:
         # indptr and indices come as unsigned views: numba then skips its negative-index
         # wraparound branch, which otherwise makes this gather loop 2-3x slower
