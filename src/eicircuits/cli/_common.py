@@ -107,12 +107,29 @@ def out_dir(path: str | None, default: str, files: Iterable[str] = (), force: An
     return check_out_folder(path or default, files, force)
 
 
+def _read_umask() -> int:
+    """The process umask (read once, at import: ``os.umask`` can only be read by setting it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
 def _atomic_write(path: Path, payload: bytes) -> None:
     """Write a file completely or not at all (a full disk leaves the old file, not half)."""
     path = Path(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
         try:
+            # mkstemp creates the file readable by its owner only (0600); give it the mode an
+            # ordinary open() would (0666 less the umask), or keep the mode of the file replaced
+            try:
+                mode = path.stat().st_mode & 0o7777
+            except OSError:
+                mode = 0o666 & ~_UMASK
+            os.chmod(tmp, mode)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(payload)
             os.replace(tmp, path)
