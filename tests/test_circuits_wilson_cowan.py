@@ -543,3 +543,20 @@ def test_bendixson_exclusion_is_conservative_and_sound():
         if r.regime == "isn-stable" and r.method == "closed form":
             assert _check_regime(params, rng) == "isn-stable"
             found += 1
+
+
+@pytest.mark.parametrize(("w_ee", "expected"), [(2.0, "isn-stable"), (4.25, "isn-stable"),
+                                                  (5.0, "runaway")])
+def test_zero_input_regime_follows_the_homogeneous_flow(w_ee, expected):
+    """At u = 0 the quiescent state sits on both kinks: the regime is the one verdict's.
+
+    Oracle: runs of the homogeneous system from small states either decay or grow.
+    """
+    from eicircuits import simulate
+
+    assert str(wilson_cowan_regime(w_ee, 3.0, 3.0, 1.0)) == expected
+    net = wilson_cowan(w_ee, 3.0, 3.0, 1.0)
+    ends = [simulate(net, x0, (0.0, 40.0)).x[-1] for x0 in ([1e-3, 0.0], [1e-3, 1e-3],
+                                                              [1e-3, 5e-4])]
+    grew = max(float(np.max(x)) for x in ends) > 1.0
+    assert grew == (expected == "runaway")

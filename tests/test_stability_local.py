@@ -365,3 +365,18 @@ def test_threshold_activations_are_solved_exactly() -> None:
     z = net.drive(eq.x)
     ls = local_stability(net, eq.x)
     assert ls.verdict == "stable" and np.all(z > 0.5)
+
+
+def test_defective_growing_ray_at_a_double_kink_is_unstable():
+    """W − I = [[4, −3], [3, −2]] has the double (defective) eigenvalue 1 on the ray (1, 1).
+
+    LAPACK splits a Jordan block into a complex pair with imaginary parts ~1e-8; the verdict
+    used to drop that ray and call the origin stable, while a run from (1e-3, 1e-3) explodes.
+    """
+    import eicircuits as ec
+
+    net = ec.Network(W=[[5.0, -3.0], [3.0, -1.0]], cell_types="EI")
+    res = ec.local_stability(net, np.zeros(2))
+    assert res.verdict == "unstable", res.message
+    traj = ec.simulate(net, [1e-6, 1e-6], (0.0, 20.0))
+    assert traj.x[-1, 0] > 1e-6 * np.exp(15.0)  # the oracle: growth at rate 1 along (1, 1)

@@ -226,6 +226,11 @@ def _closed_form(wee: Any, wei: Any, wie: Any, wii: Any, te: Any, ti: Any, ue: A
     # ∅ is stable when both drives are negative at rest (with u_E = 0 and w_EE > 1 the E axis
     # is an unstable direction of the kink; u_I = 0 is harmless: I only inhibits itself there)
     quiet = (ue < 0) & (ui <= 0)
+    # u = 0: the quiescent state sits on both kinks and the system is positively homogeneous,
+    # so its local verdict (exact for two neurons) is global; decided by the one verdict.
+    origin = (ue == 0) & (ui == 0) & (wee >= 1)
+    origin_stable, origin_undecided = _origin_verdict(origin, wee, wei, wie, wii, te, ti)
+    quiet = quiet | origin_stable
     i_only = (ui > 0) & (ue * (1.0 + wii) < wei * ui)  # {I}: always stable (E strictly off)
     # {E} is stable only when w_EE < 1 (then the network is LDS anyway)
     e_only_stable = (wee < 1) & (x_e_only > 0) & (wie * x_e_only + ui < 0)
@@ -241,9 +246,36 @@ def _closed_form(wee: Any, wei: Any, wie: Any, wii: Any, te: Any, ti: Any, ue: A
     out = np.asarray(np.array(REGIMES, dtype="<U11")[code])
     # Where a drive sits exactly on a kink (u_E = 0 at rest, E exactly at threshold beside the
     # I-only state) the one-sided pieces do not settle stability: simulate there too.
-    kink = (wee >= 1) & (((ue == 0) & (ui <= 0)) | ((ui > 0) & (ue * (1 + wii) == wei * ui)))
-    check = (code == 1) & (_cycle_possible(wee, wei, wie, wii, te, ti, ue, ui) | kink)
+    kink = (wee >= 1) & (((ue == 0) & (ui < 0)) | ((ui > 0) & (ue * (1 + wii) == wei * ui)))
+    # a positively homogeneous system has no isolated limit cycle: nothing to simulate at u = 0
+    cycles = _cycle_possible(wee, wei, wie, wii, te, ti, ue, ui) & ~(origin & ~origin_undecided)
+    check = ((code == 1) & (cycles | kink)) | origin_undecided
     return out, check
+
+
+def _origin_verdict(origin: Any, wee: Any, wei: Any, wie: Any, wii: Any, te: Any, ti: Any
+                    ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Where ``origin``: is the quiescent state of the homogeneous circuit stable / undecided?"""
+    from ..stability import local_stability
+
+    shape = np.broadcast_shapes(*(np.shape(a) for a in (origin, wee, wei, wie, wii, te, ti)))
+    stable = np.zeros(shape, dtype=bool)
+    undecided = np.zeros(shape, dtype=bool)
+    if not np.any(origin):
+        return stable, undecided
+    flat = [np.broadcast_to(a, shape).reshape(-1) for a in (wee, wei, wie, wii, te, ti)]
+    where = np.flatnonzero(np.broadcast_to(origin, shape).reshape(-1))
+    seen: dict[tuple[float, ...], str] = {}
+    st, un = stable.reshape(-1), undecided.reshape(-1)
+    for k in where:
+        key = tuple(float(a[k]) for a in flat)
+        if key not in seen:
+            a, b, c, d, t_e, t_i = key
+            net = Network(W=[[a, -b], [c, -d]], tau=[t_e, t_i])
+            seen[key] = local_stability(net, np.zeros(2)).verdict
+        st[k] = seen[key] == "stable"
+        un[k] = seen[key] == "undecided"
+    return st.reshape(shape), un.reshape(shape)
 
 
 def _cycle_possible(wee: Any, wei: Any, wie: Any, wii: Any, te: Any, ti: Any, ue: Any,

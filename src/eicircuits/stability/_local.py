@@ -438,13 +438,45 @@ def _growing_ray(pieces: list[tuple[FloatArray, FloatArray]], Wk: FloatArray, to
     """A piece's real eigenvalue ``> tol`` whose eigenvector (±) lies in the piece's cone."""
     best = None
     for sg, A in pieces:
-        vals, vecs = np.linalg.eig(A)
-        for k in np.flatnonzero((np.abs(vals.imag) <= tol) & (vals.real > tol)):
-            v = vecs[:, k].real
+        for lam, v in _real_eigenpairs(A, tol):
+            if lam <= tol:
+                continue
             for cand in (v, -v):
-                if _in_cone(cand, sg, Wk) and (best is None or vals[k].real > best[0]):
-                    best = (float(vals[k].real), cand / np.linalg.norm(cand), sg)
+                if _in_cone(cand, sg, Wk) and (best is None or lam > best[0]):
+                    best = (lam, cand / np.linalg.norm(cand), sg)
     return best
+
+
+def _real_eigenpairs(A: FloatArray, tol: float) -> list[tuple[float, FloatArray]]:
+    """Real eigenvalues of ``A`` with a unit real eigenvector each, robust to defectiveness.
+
+    A defective (Jordan) eigenvalue comes back from LAPACK split into a complex pair with
+    imaginary parts of order ``sqrt(eps)·‖A‖``, far above ``tol``; such a pair is a real
+    eigenvalue and must not be dropped (it can be the growing ray that decides instability).
+    2 × 2 pieces use the closed form ``(T ± √(T² − 4D))/2``; larger ones accept eigenvalues
+    with imaginary part up to ``1e-6·‖A‖`` whose real eigenvector (the null vector of
+    ``A − λI`` from an SVD) has a small residual.
+    """
+    A = np.asarray(A, dtype=float)
+    scale = float(np.max(np.abs(A))) or 1.0
+    out: list[tuple[float, FloatArray]] = []
+    if A.shape == (2, 2):
+        T, D = float(A[0, 0] + A[1, 1]), float(A[0, 0] * A[1, 1] - A[0, 1] * A[1, 0])
+        disc = T * T - 4.0 * D
+        if disc < -64 * np.finfo(float).eps * (T * T + 4.0 * abs(D)):
+            return out
+        r = math.sqrt(max(disc, 0.0))
+        lams = [(T + r) / 2.0, (T - r) / 2.0]
+    else:
+        vals = np.linalg.eigvals(A)
+        lams = [float(v.real) for v in vals if abs(v.imag) <= max(tol, 1e-6 * scale)]
+    for lam in lams:
+        M = A - lam * np.eye(A.shape[0])
+        _, sv, vt = np.linalg.svd(M)
+        v = vt[-1]
+        if sv[-1] <= 1e-6 * scale * math.sqrt(A.shape[0]):
+            out.append((float(lam), v / np.linalg.norm(v)))
+    return out
 
 
 def _ray_text(v: FloatArray) -> str:
@@ -571,20 +603,17 @@ def _planar(n: int, pieces: list[tuple[FloatArray, FloatArray]], Wk: FloatArray,
         sectors.append((a, b, np.array(sg), by_sign[sg]))
     rays: list[tuple[float, float, FloatArray, FloatArray]] = []  # (λ, angle, v, side)
     for a, b, sg, A in sectors:
-        vals, vecs = np.linalg.eig(A)
-        if np.allclose(A, vals[0].real * np.eye(2), atol=tol) and abs(vals[0].imag) <= tol:
+        half = 0.5 * float(np.trace(A))
+        if np.allclose(A, half * np.eye(2), atol=tol):
             e = np.array([math.cos((a + b) / 2), math.sin((a + b) / 2)])
-            rays.append((float(vals[0].real), (a + b) / 2, e, sg))
+            rays.append((half, (a + b) / 2, e, sg))
             continue
-        for k in range(2):
-            if abs(vals[k].imag) > tol:
-                continue
-            v = vecs[:, k].real
+        for lam_k, v in _real_eigenpairs(A, tol):
             for cand in (v, -v):
                 th = math.atan2(cand[1], cand[0]) % (2 * math.pi)
                 for shift in (0.0, 2 * math.pi):
                     if a - 1e-9 <= th + shift <= b + 1e-9:
-                        rays.append((float(vals[k].real), th, cand / np.linalg.norm(cand), sg))
+                        rays.append((lam_k, th, cand / np.linalg.norm(cand), sg))
     if rays:
         lam, _, v, sg = max(rays, key=lambda r: r[0])
         if lam > tol:
