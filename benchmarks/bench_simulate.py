@@ -1,7 +1,8 @@
 """Fixed-step simulation speed vs a bare ``scipy.sparse`` mat-vec loop of the same length.
 
 Random sparse E–I ReLU networks (80 % E, 20 % I, Dale signs, every row's absolute weights summing
-to 0.9 so that the Metzler majorant has spectral radius < 1 and W − I is LDS, THEORY §3 Fact 8),
+to 0.9 so that the Metzler majorant has spectral radius < 1 and W − I is LDS,
+docs/theory.md §3 Fact 8),
 N = 10³, 10⁴, 10⁵ neurons with ``k`` synapses per row (10 % density up to N = 10⁴; 100 per row,
 10⁷ synapses, at N = 10⁵). The baseline is the loop
 

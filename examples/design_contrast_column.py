@@ -8,7 +8,7 @@ three target equilibria pin down its all-active affine map. Relative contrast is
 multiplied by 2g = 8 per layer while both channels are active; once the weaker channel's drive
 turns negative it is silenced. Stacking three copies feedforward (E of layer ℓ drives E of
 layer ℓ + 1 one-to-one) gives a column that is certified as a whole: a cascade of LDS blocks is
-LDS (THEORY §5), and certify() proves it for the 9-neuron column.
+LDS (docs/theory.md §5), and certify() proves it for the 9-neuron column.
 
 Run ``python examples/design_contrast_column.py``; writes ``design_contrast_column.png``.
 """

@@ -1,4 +1,4 @@
-"""Fit a certified E–I network to noisy tuning curves of a hidden circuit (THEORY §6).
+"""Fit a certified E–I network to noisy tuning curves of a hidden circuit (docs/theory.md §6).
 
 Docs: docs/theory.md §6.
 

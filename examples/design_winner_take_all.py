@@ -1,4 +1,4 @@
-"""Design a 4-channel winner-take-all circuit, certified stable (THEORY §6).
+"""Design a 4-channel winner-take-all circuit, certified stable (docs/theory.md §6).
 
 Docs: docs/theory.md §6.
 

@@ -54,7 +54,7 @@ def _exact_gain(a: Fraction) -> tuple[Fraction, int]:
     [("0", 3.7, 5), ("0.5", 6.3, 5), ("0.8", 14.3, 5), ("0.95", 26.0, 3)],
 )
 def test_theory_contrast_gains(a, expected, k):
-    """THEORY §5: 3.7 (a=0), 6.3 (a=0.5), 14.3 (a=0.8), 26 with two silenced (a=0.95)."""
+    """docs/theory.md §5: 3.7 (a=0), 6.3 (a=0.5), 14.3 (a=0.8), 26 with two silenced (a=0.95)."""
     exact, k_exact = _exact_gain(Fraction(a))
     assert k_exact == k
     assert round(float(exact), 1) == expected

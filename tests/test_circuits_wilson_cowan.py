@@ -131,7 +131,7 @@ def test_builder_rejects_bad_parameters(kwargs, match):
 
 
 def test_worked_example_exact_equilibria():
-    """THEORY §5: u = (1, ½) → (1/14, 5/14); u = (−1, −4) → (0,0), (1,0), (10/7, 1/7)."""
+    """docs/theory.md §5: u = (1, ½) → (1/14, 5/14); u = (−1, −4) → (0,0), (1,0), (10/7, 1/7)."""
     F = Fraction
     # exact Cramer's rule on (I − W) x = u for W = [[2, −3], [3, −1]]
     a11, a12, a21, a22 = F(-1), F(3), F(-3), F(2)

@@ -1,4 +1,5 @@
-"""Exact continuation of threshold-linear circuits (THEORY §8) against support enumeration."""
+"""Exact continuation of threshold-linear circuits
+(docs/theory.md §8) against support enumeration."""
 
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ def test_worked_isn_example_branch_and_folds():
     d = np.array([1.0, 0.0])
     res = _check_against_enumeration(ISN, d, (-3.0, 2.0), 400, np.random.default_rng(0))
     assert [round(f.lam, 12) for f in res.folds] == [round(-4 / 3, 12), 0.0]
-    # THEORY §5: u = (−1, −4) has (0, 0) stable, (1, 0) a saddle, (10/7, 1/7) stable
+    # docs/theory.md §5: u = (−1, −4) has (0, 0) stable, (1, 0) a saddle, (10/7, 1/7) stable
     pts = res.points_at(-1.0)
     assert _match(pts, [np.zeros(2), np.array([1.0, 0.0]), np.array([10 / 7, 1 / 7])], 1e-12)
     br = res.branches[0]
@@ -103,7 +104,7 @@ def test_random_small_circuits_match_enumeration(seed):
     d = rng.normal(0.0, 1.0, size=n)
     res = _check_against_enumeration(net, d, (-3.0, 3.0), 120, rng)
     assert res.branches and res.folds
-    # THEORY §8: a vertex is a fold exactly where det (I − W)_SS changes sign (for clipped
+    # docs/theory.md §8: a vertex is a fold exactly where det (I − W)_SS changes sign (for clipped
     # neurons, S is the set in the linear piece)
     for bi, br in enumerate(res.branches):
         S = br.active_sets()

@@ -1,4 +1,5 @@
-"""Pseudo-arclength continuation (THEORY §8): closed forms, root counting, simulation, failures."""
+"""Pseudo-arclength continuation
+(docs/theory.md §8): closed forms, root counting, simulation, failures."""
 
 from __future__ import annotations
 
@@ -118,7 +119,7 @@ def test_wilson_cowan_hopf_in_tau_closed_form_and_simulation(w_ee, w_ei, w_ie, w
 
 
 def test_local_wiring_wta_branches_match_equilibria():
-    """Local lateral inhibition (THEORY §5): the all-active state is lost and single-winner
+    """Local lateral inhibition (docs/theory.md §5): the all-active state is lost and single-winner
     states appear as a + bc/(1 + d) crosses 1; branches in c match equilibria() on a grid."""
     a, b, d = 0.3, 1.0, 0.5
     c_star = (1 - a) * (1 + d) / b

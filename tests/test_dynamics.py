@@ -208,7 +208,8 @@ def test_voltage_form_is_rate_form_mapped_by_W_with_equal_tau():
 
 def test_voltage_map_with_time_dependent_input_needs_the_input_derivative():
     # v = W x + u(t) gives τ v̇ = −v + W Φ(v) + u + τ u̇: with a time-dependent input the rate
-    # trajectory maps onto the voltage form driven by u + τ u̇, not by u (THEORY §1 assumes u
+    # trajectory maps onto the voltage form driven by u + τ u̇, not by u
+    # (docs/theory.md §1 assumes u
     # constant)
     net = ei_network(3, 2, seed=13, act=Tanh(), tau=0.8, scale=1.2)
     base = np.array(net.u)

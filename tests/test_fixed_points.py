@@ -1,8 +1,8 @@
-"""Tests of eicircuits.fixed_points against independent oracles (THEORY §4, §5).
+"""Tests of eicircuits.fixed_points against independent oracles (docs/theory.md §4, §5).
 
 Oracles: numpy.linalg.solve (linear networks), exact rational Lemke (``fractions``), an
 independent brute-force enumeration written here, long DOP853 simulations (rtol 1e-11), and the
-closed forms of THEORY §5.
+closed forms of docs/theory.md §5.
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ def test_linear_singular_is_not_converged() -> None:
         eq.raise_if_failed()
 
 
-# ---------------------------------------------------------------------------- THEORY §5 ISN
+# ---------------------------------------------------------------------------- docs/theory.md §5 ISN
 def test_isn_unique_equilibrium_exact() -> None:
     z = exact_relu_solution(ISN_W, [1.0, 0.5])
     assert z == [Fraction(1, 14), Fraction(5, 14)]
@@ -213,7 +213,7 @@ def test_inhibitory_ring_one_unstable_equilibrium(u: float | list[float]) -> Non
 @pytest.mark.parametrize(("u", "x"), [([1.0, 2.0, 0.5], [0.0, 0.5, 0.5]),
                                       ([0.3, -0.1, 2.0], [0.3, 0.0, 1.1])])
 def test_inhibitory_ring_unique_but_stable_for_uneven_input(u: list[float], x: list[float]) -> None:
-    # THEORY §3 Fact 6 says the ring's unique equilibrium "is unstable"; that holds when all
+    # docs/theory.md §3 Fact 6 says the ring's unique equilibrium "is unstable"; that holds when all
     # three neurons are active (e.g. uniform input), not for every input: here one neuron is
     # silenced, the active pair is a feedforward chain and the equilibrium is stable.
     net = Network(W=-3.0 * np.roll(np.eye(3), 1, axis=1), u=u)
@@ -480,7 +480,8 @@ def test_mixed_smooth_and_relu_newton() -> None:
 
 
 def test_fixed_point_fails_where_auto_succeeds() -> None:
-    # THEORY §4: x ← Φ(Wx + u) fails for W = −10 although W − I is LDS. With ReLU it does not
+    # docs/theory.md §4: x ← Φ(Wx + u) fails for W = −10 although W − I is LDS. With ReLU it does
+    # not
     # blow up but oscillates between 0 and 1; with a linear activation it diverges.
     net = Network(W=[[-10.0]], u=[1.0])
     fp = equilibrium(net, method="fixed-point", max_iter=200)

@@ -1,4 +1,5 @@
-"""Tests of ``equilibrium(net, method="prox-gradient")`` (THEORY §3, proximal pseudo-gradient).
+"""Tests of ``equilibrium(net, method="prox-gradient")``
+(docs/theory.md §3, proximal pseudo-gradient).
 
 Oracles: ``method="auto"`` (active-set / Lemke / Newton), the contraction constants recomputed
 here from the generalized symmetric eigenproblem ``½(P(I−W) + (I−W)ᵀP)v = λPv`` and the
@@ -131,7 +132,7 @@ def test_measured_contraction_within_claimed_factor(act: str, frac: float | None
 
 def test_step_bound_is_sharp_for_a_scalar_network() -> None:
     # W = [[w]]: T is affine with slope 1 − γ(1 − w) while active, so it contracts iff
-    # γ < 2/(1 − w) = 2m/L² (m = L = 1 − w): the bound of THEORY §3 is attained.
+    # γ < 2/(1 − w) = 2m/L² (m = L = 1 − w): the bound of docs/theory.md §3 is attained.
     net = Network(W=[[-10.0]], u=[5.0], activation=Linear())
     ok = equilibrium(net, method="prox-gradient", options={"gamma": 0.999 * 2 / 11},
                      max_iter=100_000)

@@ -37,7 +37,8 @@ ISN_W = np.array([[2.0, -3.0], [3.0, -1.0]])
 
 
 def direct_energy(W: np.ndarray, u: np.ndarray, act, x: np.ndarray, i: int, y):
-    """E_i(y; x_−i) written out from THEORY §2, one term at a time (``y`` may be an array)."""
+    """E_i(y; x_−i) written out from
+    docs/theory.md §2, one term at a time (``y`` may be an array)."""
     s = sum(W[i, j] * x[j] for j in range(len(x)) if j != i) + u[i]
     y = np.asarray(y, dtype=float)
     with np.errstate(over="ignore"):
@@ -185,7 +186,7 @@ def test_best_response_and_regret_against_brute_force(act, w_self: float) -> Non
 
 
 def test_best_response_closed_form_relu() -> None:
-    # THEORY §2: ReLU with W_ii < 1: BR_i = [(Σ_{j≠i} W_ij x_j + u_i)/(1 − W_ii)]₊.
+    # docs/theory.md §2: ReLU with W_ii < 1: BR_i = [(Σ_{j≠i} W_ij x_j + u_i)/(1 − W_ii)]₊.
     rng = np.random.default_rng(3)
     W = rng.normal(size=(6, 6))
     np.fill_diagonal(W, rng.uniform(-2, 0.9, 6))
@@ -223,7 +224,7 @@ def test_linear_and_relu_flat_players() -> None:
 
 # ---------------------------------------------------------------- Nash equilibria
 def test_worked_isn_example_is_an_equilibrium_but_not_nash() -> None:
-    # THEORY §5: W = [[2, −3], [3, −1]], u = (1, ½): unique equilibrium (1/14, 5/14).
+    # docs/theory.md §5: W = [[2, −3], [3, −1]], u = (1, ½): unique equilibrium (1/14, 5/14).
     x = [Fraction(1, 14), Fraction(5, 14)]
     u = [Fraction(1), Fraction(1, 2)]
     Wf = [[Fraction(2), Fraction(-3)], [Fraction(3), Fraction(-1)]]

@@ -163,7 +163,7 @@ def test_jacobians_match_finite_differences(act: Activation, sparse: bool) -> No
 
 
 def test_voltage_form_is_the_image_of_the_rate_form_with_equal_tau() -> None:
-    # THEORY §1: with equal τ, v = Wx + u maps rate trajectories onto voltage ones, so
+    # docs/theory.md §1: with equal τ, v = Wx + u maps rate trajectories onto voltage ones, so
     # d/dt (Wx + u) = W ẋ must equal the voltage field at v = Wx + u (any W).
     rng = np.random.default_rng(2)
     W = rng.normal(size=(5, 5))

@@ -1,4 +1,5 @@
-"""The stabilised supralinear network (THEORY §9): equilibria, stability, the ISN transition.
+"""The stabilised supralinear network
+(docs/theory.md §9): equilibria, stability, the ISN transition.
 
 Oracles: long ``scipy.integrate.solve_ivp`` (DOP853, rtol 1e-11) simulations of the rate
 equations written out by hand here; the ISN transition in closed form for ``n = 2``

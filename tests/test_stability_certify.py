@@ -92,7 +92,7 @@ def test_wilson_cowan_w_ee_above_one_is_refused_with_the_reason(w_ee):
 
 
 def test_isn_local_stability_depends_on_tau_as_theory_says():
-    # THEORY §5 worked example: W = [[2, -3], [3, -1]], u = (1, 1/2), x* = (1/14, 5/14);
+    # docs/theory.md §5 worked example: W = [[2, -3], [3, -1]], u = (1, 1/2), x* = (1/14, 5/14);
     # Hopf point at τ_I / τ_E = (1 + w_II) / (w_EE − 1) = 2.
     net = Network(W=[[2.0, -3.0], [3.0, -1.0]], u=[1.0, 0.5], cell_types="EI")
     x = np.array([1 / 14, 5 / 14])
@@ -259,7 +259,7 @@ def test_l2_contraction_lmi_bounds_every_slope_pattern():
 
 
 def test_rotation_is_lds_but_contracts_in_no_l2_norm():
-    # THEORY §3: W = [[0, 4], [-4, 0]] is LDS-certified but contracts in no fixed norm.
+    # docs/theory.md §3: W = [[0, 4], [-4, 0]] is LDS-certified but contracts in no fixed norm.
     net = Network(W=[[0.0, 4.0], [-4.0, 0.0]])
     assert certify(net, method="lds").certified
     assert not certify(net, method="contraction-l2").certified
@@ -338,7 +338,7 @@ def test_main_theorem_empirically_equal_tau():
 
 @pytest.mark.slow
 def test_unequal_tau_experiment():
-    # Open question (THEORY §3): with unequal τ, is an LDS network still globally stable?
+    # Open question (docs/theory.md §3): with unequal τ, is an LDS network still globally stable?
     # We only report; the library's statement claims local stability there.
     rng = np.random.default_rng(13)
     tried = converged = 0
@@ -467,7 +467,8 @@ def test_voltage_form_converges_with_unequal_tau():
 
 
 def test_theory_lateral_inhibition_certificate():
-    # THEORY §5: motif (G) is LDS ⇔ a < 1 with P = diag((b/m)·1, c), for any inhibition strength.
+    # docs/theory.md §5: motif (G) is LDS ⇔ a < 1 with P = diag((b/m)·1, c), for any inhibition
+    # strength.
     m, b, c, d = 5, 2.0, 7.0, 0.5
     for a, ok in ((0.0, True), (0.9, True), (1.1, False)):
         W = np.zeros((m + 1, m + 1))
@@ -477,7 +478,7 @@ def test_theory_lateral_inhibition_certificate():
         W[m, m] = -d
         net = Network(W=W, cell_types="E" * m + "I")
         p = np.array([b / m] * m + [c])
-        cert = Certificate(True, "lds", "THEORY §5 certificate", weights=p, n=m + 1,
+        cert = Certificate(True, "lds", "docs/theory.md §5 certificate", weights=p, n=m + 1,
                            fingerprint=net.fingerprint(), tau_hash=tau_fingerprint(net.tau),
                            network=net)
         assert bool(cert.verify()) is ok

@@ -331,7 +331,7 @@ def test_declared_slope_above_one_is_refused_with_the_reason():
 
     net = Network(W=[[0.5, -1.0], [2.0, -0.5]], cell_types="EI")
     cert = _activation_refusal(net, (Wide(),))
-    assert cert is not None and not cert.certified and "THEORY §9" in cert.statement
+    assert cert is not None and not cert.certified and "docs/theory.md §9" in cert.statement
     assert _activation_refusal(net, (ReLU(),)) is None
 
 

@@ -1,4 +1,5 @@
-"""LDS certificates and refutations (THEORY §3) against closed forms and a second algorithm."""
+"""LDS certificates and refutations
+(docs/theory.md §3) against closed forms and a second algorithm."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def _certificate_holds_exactly(A, p):
 
 
 def _lds_matrix(n, rng, skew=3.0):
-    # THEORY §3 Fact 7: A = P⁻¹(−Q + K) is LDS (P diagonal ≻ 0, Q ≻ 0, K skew)
+    # docs/theory.md §3 Fact 7: A = P⁻¹(−Q + K) is LDS (P diagonal ≻ 0, Q ≻ 0, K skew)
     p = np.exp(rng.uniform(-1, 1, n))
     B = rng.normal(size=(n, n)) / np.sqrt(n)
     K = rng.normal(size=(n, n)) * skew / np.sqrt(n)
@@ -196,7 +197,7 @@ def test_collapsing_weights_are_not_a_certificate():
 
 
 def test_fact2_lds_does_not_depend_on_time_constants():
-    # THEORY §3 Fact 2: A LDS ⇒ DA and AD LDS. For DA the weights are P D⁻¹ as THEORY says;
+    # docs/theory.md §3 Fact 2: A LDS ⇒ DA and AD LDS. For DA the weights are P D⁻¹ as THEORY says;
     # for AD they are P D (congruence: D(PA + AᵀP)D = (PD)(AD) + (AD)ᵀ(PD)), not D⁻¹P as
     # THEORY writes: D⁻¹P fails here.
     rng = np.random.default_rng(20)

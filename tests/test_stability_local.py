@@ -214,7 +214,7 @@ def test_clipped_upper_kink_uses_left_slope() -> None:
 
 # ---------------------------------------------------------------- large networks
 def _isn(n: int, k: int = 50, seed: int = 0) -> Network:
-    """Fixed in-degree E–I network with the mean-field weights of THEORY §5's ISN example
+    """Fixed in-degree E–I network with the mean-field weights of docs/theory.md §5's ISN example
     ``[[2, −3], [3, −1]]`` (E–E alone unstable); uniform rates (1/14, 5/14), all active."""
     rng = np.random.default_rng(seed)
     ne = int(0.8 * n)

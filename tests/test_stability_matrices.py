@@ -98,7 +98,7 @@ def test_log_norm_matrix_weight_and_errors():
 
 
 def test_theory_example_l2_lognorm_is_not_at_one_vertex():
-    # THEORY §3: μ₂(−I + W) = −1 while μ₂(−I + ΛW) = 0 for some vertex Λ.
+    # docs/theory.md §3: μ₂(−I + W) = −1 while μ₂(−I + ΛW) = 0 for some vertex Λ.
     W = np.array([[0.0, 4.0], [-4.0, 0.0]])
     assert log_norm(-np.eye(2) + W, 2) == pytest.approx(-1.0)
     vertex = max(log_norm(-np.eye(2) + np.diag(lam) @ W, 2)

@@ -1,7 +1,7 @@
 """The built-in sweep analyses with the real circuits, certificates and equilibria.
 
 Oracles: the closed-form Wilson–Cowan regimes (vectorised) and LDS criterion ``w_EE < 1``
-(THEORY §5), the margin recomputed from the certificate's weights with ``eigvalsh`` and a
+(docs/theory.md §5), the margin recomputed from the certificate's weights with ``eigvalsh`` and a
 brute-force bound over diagonal ``P``, equilibria checked by their residual and by DOP853
 simulation, and an independent water-filling solution of the shared-inhibition motif.
 """
@@ -39,7 +39,7 @@ def test_regime_map_equals_the_vectorised_closed_form():
                                    u_i=WC["u_i"])
     np.testing.assert_array_equal(ds["regime"].values, expected)
     assert {"lds-stable", "isn-stable", "runaway", "oscillatory"} <= set(np.unique(expected))
-    # THEORY §5: W − I is LDS exactly when w_EE < 1 (any inhibition, any τ); a coarser grid,
+    # docs/theory.md §5: W − I is LDS exactly when w_EE < 1 (any inhibition, any τ); a coarser grid,
     # as certify(net) solves the weighted-ℓ2 LMI (a fraction of a second) at equal τ
     grid["w_ei"] = grid["w_ei"][::5]
     ds = sweep(wilson_cowan, grid, ["certified"], params=WC, progress=False)
@@ -105,7 +105,7 @@ def test_rates_match_residual_and_simulation():
     ds = sweep(wilson_cowan, {"w_ee": [0.5, 2.0], "w_ei": [3.0]}, ["rates"],
                params={"w_ie": 3.0, "w_ii": 1.0, "u_e": 1.0, "u_i": 0.5}, progress=False)
     assert ds["rates"].dims == ("w_ee", "w_ei", "neuron")
-    # THEORY §5 worked ISN example: W = [[2, −3], [3, −1]], u = (1, ½) → (1/14, 5/14)
+    # docs/theory.md §5 worked ISN example: W = [[2, −3], [3, −1]], u = (1, ½) → (1/14, 5/14)
     np.testing.assert_allclose(ds["rates"].values[1, 0], [1 / 14, 5 / 14], rtol=1e-12)
     net = wilson_cowan(0.5, 3.0, 3.0, 1.0, u_e=1.0, u_i=0.5)
     sol = solve_ivp(lambda t, x: net.rate_field(x), (0.0, 200.0), np.zeros(2),
@@ -141,7 +141,7 @@ def test_contrast_gain_and_winner_against_water_filling():
                 contrast(x) / contrast(u), rel=1e-9)
             active = np.flatnonzero(x > 0)
             assert ds["winner"].values[i, j] == (active[0] if active.size == 1 else -1)
-    # THEORY §5 numbers (c = 2): 3.7, 6.3, 14.3, 26 with the two weakest silenced
+    # docs/theory.md §5 numbers (c = 2): 3.7, 6.3, 14.3, 26 with the two weakest silenced
     np.testing.assert_allclose(ds["contrast_gain"].values[:, 0], [3.7, 6.3, 14.3, 26.0],
                                rtol=0.012)
     assert (ds["winner"].values[:, 1] == 4).any()

@@ -199,7 +199,8 @@ def test_the_real_command_line(tmp_path):
 
 
 def test_default_circuit_contrast_compounds_with_depth(tmp_path, run):
-    """Without SPEC: the built-in cortical column; THEORY §5 'Check': contrast compounds with
+    """Without SPEC: the built-in cortical column;
+    docs/theory.md §5 'Check': contrast compounds with
     depth until a single winner appears (the gain then saturates at 1/C(u))."""
     store = tmp_path / "col.zarr"
     code, _, err = run("sweep", "--grid", "layers=1,2,6", "--analysis", "contrast_gain",

@@ -1,4 +1,4 @@
-"""Activation functions as proximal operators (THEORY §1).
+"""Activation functions as proximal operators (docs/theory.md §1).
 
 Every activation here is a nondecreasing scalar map with slopes in ``[0, 1]``. Exactly these
 maps are proximal operators ``φ = prox_g`` of a proper closed convex ``g``
@@ -149,7 +149,7 @@ class Activation(abc.ABC, metaclass=_ActivationMeta):
     #: True when ``φ`` is piecewise linear (the equilibrium problem is then an LCP).
     piecewise_linear: ClassVar[bool] = False
     #: True for activations that are deliberately steeper than slope 1 (e.g. :class:`PowerLaw`):
-    #: a network accepts them, analyses that need slopes ≤ 1 refuse them (THEORY §9).
+    #: a network accepts them, analyses that need slopes ≤ 1 refuse them (docs/theory.md §9).
     supralinear: ClassVar[bool] = False
     #: Short name used in specification files and reports.
     name: ClassVar[str] = "activation"
@@ -226,7 +226,8 @@ class Activation(abc.ABC, metaclass=_ActivationMeta):
         if self.max_slope > 1.0:
             raise ValidationError(
                 f"prox: {self!r} has max slope {self.max_slope:g} > 1, so its g is not convex "
-                "and prox_{γg} with γ ≠ 1 is not defined (THEORY §9); analyses built on the "
+                "and prox_{γg} with γ ≠ 1 is not defined "
+                "(docs/theory.md §9); analyses built on the "
                 "proximal reading (the game, prox-gradient) need slopes ≤ 1"
             )
         return _generic_prox(self, z, gamma)
@@ -584,7 +585,7 @@ class Scaled(Activation):
 
 @dataclasses.dataclass(frozen=True)
 class PowerLaw(Activation):
-    """Supralinear power law ``φ(z) = k [z]₊ⁿ`` (the SSN's activation, THEORY §9).
+    """Supralinear power law ``φ(z) = k [z]₊ⁿ`` (the SSN's activation, docs/theory.md §9).
 
     For ``n > 1`` its slope ``k n z^{n−1}`` is unbounded: a :class:`~eicircuits.Network` accepts
     it (``supralinear``), and equilibria (``equilibrium(net, method="continuation")``), local
@@ -676,7 +677,7 @@ def unit_slope(activation: Activation, W: Any, u: ArrayLike) -> tuple[Activation
     ------
     ValidationError
         An unbounded slope (:class:`PowerLaw`, ``n > 1``): no rescaling helps; such a network
-        is used as it is (THEORY §9).
+        is used as it is (docs/theory.md §9).
 
     Examples
     --------
@@ -694,7 +695,7 @@ def unit_slope(activation: Activation, W: Any, u: ArrayLike) -> tuple[Activation
             f"activation {activation!r} has unbounded slope (supralinear): no rescaling brings "
             "it to slope ≤ 1. Use it as it is: Network accepts it, and equilibria "
             "(method='continuation'), local stability and simulate work; certificates and the "
-            "game do not apply (THEORY §9)"
+            "game do not apply (docs/theory.md §9)"
         )
     if not math.isfinite(s) or s <= 0:
         raise ValidationError(
@@ -874,7 +875,7 @@ def check_slopes(act: Activation, *, where: str = "activation") -> None:
         raise ValidationError(
             f"{where} {act!r}: slopes must lie in [0, 1], got {act.slope_bounds}; rescale a "
             "steep activation with eicircuits.activations.unit_slope (or declare "
-            "supralinear = True for an activation meant to be steeper, THEORY §9)"
+            "supralinear = True for an activation meant to be steeper, docs/theory.md §9)"
         )
     if _trusted(act):
         return
@@ -906,7 +907,8 @@ def _measure(act: Activation, lo: float, hi: float, where: str) -> None:
     if slope[k] < -tol[k]:
         raise ValidationError(
             f"{name}: is not nondecreasing: φ({z[k + 1]:.6g}) = {y[k + 1]:.6g} < "
-            f"φ({z[k]:.6g}) = {y[k]:.6g} (measured); activations must be monotone (THEORY §1)"
+            f"φ({z[k]:.6g}) = {y[k]:.6g} (measured); activations must be monotone "
+            "(docs/theory.md §1)"
         )
     if slope[k] < lo - tol[k] * (1.0 + lo):
         raise ValidationError(
@@ -962,7 +964,7 @@ def check_activation(act: Activation, *, z: ArrayLike | None = None, atol: float
     lo_s, hi_s = act.slope_bounds
     if not (0.0 <= lo_s <= hi_s <= 1.0):
         extra = (" (supralinear: not the proximal operator of a convex g, so certificates, "
-                 "the game and contraction do not apply, THEORY §9)" if act.supralinear
+                 "the game and contraction do not apply, docs/theory.md §9)" if act.supralinear
                  else "; use unit_slope() for steeper activations")
         raise ValidationError(
             f"{name}: slope_bounds must satisfy 0 ≤ lo ≤ hi ≤ 1, got {act.slope_bounds}{extra}"

@@ -1,4 +1,4 @@
-"""The firing-rate network model (THEORY §1).
+"""The firing-rate network model (docs/theory.md §1).
 
 Rate form ``τ ẋ = −x + Φ(W x + u)``; voltage (Hopfield) form ``τ v̇ = −v + W Φ(v) + u``.
 ``W[i, j]`` is the synapse from neuron ``j`` onto neuron ``i``.

@@ -1,4 +1,4 @@
-"""Noise models and the linear-noise stationary covariance (THEORY §7).
+"""Noise models and the linear-noise stationary covariance (docs/theory.md §7).
 
 Noise          -- white or Ornstein–Uhlenbeck noise on the rates (``kind="rate"``) or inside the
                   input (``kind="input"``), for :func:`~eicircuits.simulate` (``noise=``)

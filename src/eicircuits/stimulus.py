@@ -1,4 +1,4 @@
-"""Stimulus protocols: time-varying inputs ``u(t)`` as data (THEORY §7).
+"""Stimulus protocols: time-varying inputs ``u(t)`` as data (docs/theory.md §7).
 
 A stimulus is an immutable object that knows its value at any time, its **switching times**
 (where it jumps or has a kink) and how to write itself as a plain ``dict`` (``to_spec()``, the

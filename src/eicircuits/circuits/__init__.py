@@ -2,7 +2,7 @@
 
 Builders
 --------
-wilson_cowan        -- two populations E and I (THEORY §5)
+wilson_cowan        -- two populations E and I (docs/theory.md §5)
 lateral_inhibition  -- ``m`` E neurons competing through shared or local inhibition
 cortical_column     -- layers of the motif, feedforward (and optional feedback)
 random_ei           -- random Dale-law E–I networks, ``W − I`` LDS by construction
@@ -12,7 +12,7 @@ Analyses
 --------
 wilson_cowan_regime, wilson_cowan_equilibria, paradoxical_response, hopf_ratio
 wilson_cowan_classify -- one circuit's regime with its evidence (simulation where needed)
-ssn_isn_transition  -- the input where an SSN becomes inhibition-stabilised (THEORY §9)
+ssn_isn_transition  -- the input where an SSN becomes inhibition-stabilised (docs/theory.md §9)
 shared_inhibition_equilibrium, motif_r, local_differential_gain
 winner_depth, layered_winner_depth, layer_contrasts, layer_groups
 contrast, contrast_gain, differential_gain, sensitivity, winner, report_section

@@ -1,4 +1,4 @@
-"""What circuits compute: contrast, contrast gain, differential gain, winners (THEORY §5).
+"""What circuits compute: contrast, contrast gain, differential gain, winners (docs/theory.md §5).
 
 Contrast of a vector ``y`` of E rates: ``C(y) = (max y − min y)/(max y + min y)``. The contrast
 gain of a circuit at input ``u`` is ``C(x*_E)/C(u_E)``; for a column the output is the last
@@ -294,7 +294,7 @@ def differential_gain(net: Network, u: ArrayLike | None = None, *, i: int | None
     with the input change ``δu_i = +½``, ``δu_j = −½``. Defaults: ``i``, ``j`` the (first
     layer's) E neurons with the largest and the smallest input. For the shared motif with
     everything active it is ``1/(1 − a)``; for the local wiring ``1/(1 − a − bc/(1 + d))``
-    (THEORY §5).
+    (docs/theory.md §5).
 
     Raises
     ------

@@ -2,7 +2,7 @@
 
 :func:`random_ei` draws a sparse (or dense) excitatory–inhibitory network whose ``W − I`` is
 Lyapunov diagonally stable *by construction*: its weights are scaled so that a Collatz–Wielandt
-bound on the Perron root of the Metzler majorant ``M(W)`` equals ``gain < 1`` (THEORY §3,
+bound on the Perron root of the Metzler majorant ``M(W)`` equals ``gain < 1`` (docs/theory.md §3,
 Fact 8), a certificate that costs a few sparse matrix–vector products.
 
 Examples
@@ -67,7 +67,8 @@ def majorant_bound(W: Any, *, iterations: int = 30) -> tuple[float, FloatArray]:
 
     Runs a shifted power iteration on ``|W|`` and returns the Collatz–Wielandt bound
     ``ρ(|W|) ≤ max_i (|W| v)_i / v_i``, valid for *any* positive ``v``, with that ``v``. When the
-    bound is ``< 1``, ``W − I`` is Lyapunov diagonally stable (THEORY §3, Fact 8) and the rate form
+    bound is ``< 1``, ``W − I`` is Lyapunov diagonally stable
+    (docs/theory.md §3, Fact 8) and the rate form
     contracts in the ``v``-weighted ℓ∞ norm.
 
     Parameters
@@ -113,7 +114,7 @@ def random_ei(n: int, *, frac_e: float = 0.8, density: float = 0.1, gain: float 
 
     **How ``gain`` scales.** ``gain`` is an upper bound on ``ρ(|W|)``, the spectral abscissa of
     the Metzler majorant; doubling ``gain`` doubles every weight. With ``gain < 1`` (required),
-    ``W − I`` is LDS (THEORY §3, Fact 8), so for every input there is one globally stable
+    ``W − I`` is LDS (docs/theory.md §3, Fact 8), so for every input there is one globally stable
     equilibrium, and with ``τ = 1`` the rate form contracts at rate ``1 − gain`` in the weighted
     ℓ∞ norm of the returned bound's vector.
 

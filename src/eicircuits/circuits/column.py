@@ -1,4 +1,4 @@
-"""Cortical columns: stacked lateral-inhibition motifs that compound contrast (THEORY §5).
+"""Cortical columns: stacked lateral-inhibition motifs that compound contrast (docs/theory.md §5).
 
 Layer ``ℓ``'s E neurons drive layer ``ℓ + 1``'s one-to-one with weight ``f > 0`` (optionally
 layer ``ℓ + 1`` feeds back onto layer ``ℓ`` with weight ``feedback ≥ 0``). With feedforward

@@ -1,4 +1,4 @@
-"""The E–I lateral-inhibition motif and its closed forms (THEORY §5).
+"""The E–I lateral-inhibition motif and its closed forms (docs/theory.md §5).
 
 ``m`` excitatory neurons (self-excitation ``a``, inputs ``u``) compete through inhibition:
 

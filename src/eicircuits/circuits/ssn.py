@@ -1,4 +1,5 @@
-"""The stabilised supralinear network (SSN) of two populations, and its ISN transition (THEORY §9).
+"""The stabilised supralinear network (SSN) of two populations, and its ISN transition
+(docs/theory.md §9).
 
 ``τ_E ṙ_E = −r_E + k[W_EE r_E − W_EI r_I + u_E]₊ⁿ``, ``τ_I ṙ_I = −r_I + k[W_IE r_E − W_II r_I +
 u_I]₊ⁿ`` (rates in Hz, inputs and drives in mV, weights in mV·s, ``τ`` in ms) with the parameters

@@ -1,8 +1,8 @@
-"""The two-population Wilson–Cowan circuit and its regimes, in closed form (THEORY §5).
+"""The two-population Wilson–Cowan circuit and its regimes, in closed form (docs/theory.md §5).
 
 ``τ_E ṙ_E = −r_E + φ(w_EE r_E − w_EI r_I + u_E)``, ``τ_I ṙ_I = −r_I + φ(w_IE r_E − w_II r_I + u_I)``
 with all ``w ≥ 0``, so ``W − I = [[w_EE − 1, −w_EI], [w_IE, −1 − w_II]]``; it is LDS exactly when
-``w_EE < 1`` (THEORY §3, Fact 5).
+``w_EE < 1`` (docs/theory.md §3, Fact 5).
 
 For ReLU the state space splits into four linear regions (which of the two drives is positive),
 so every equilibrium, its stability and whether trajectories can grow without bound have closed
@@ -745,7 +745,7 @@ def wilson_cowan_equilibria(w_ee: float, w_ei: float, w_ie: float, w_ii: float, 
     """Every equilibrium of a ReLU Wilson–Cowan circuit, by its four supports (scalars).
 
     For each support ``S`` solve ``(I − W)_SS x_S = u_S`` and keep it when ``x_S > 0`` and the
-    drive of every neuron off ``S`` is ``≤ 0`` (THEORY §4).
+    drive of every neuron off ``S`` is ``≤ 0`` (docs/theory.md §4).
 
     Examples
     --------

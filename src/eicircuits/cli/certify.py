@@ -27,7 +27,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "certify",
         help="prove stability (or refute LDS) and save a re-checkable certificate",
-        description="Certify the stability of a circuit (THEORY §3). Exit status 0 when "
+        description="Certify the stability of a circuit (docs/theory.md §3). Exit status 0 when "
                     "certified, 1 when not (the statement says why).",
     )
     p.add_argument("spec", nargs="?", default=None,

@@ -39,7 +39,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "design",
         help="design Dale-signed weights with prescribed equilibria, certified stable",
-        description="Design a circuit from target equilibria (THEORY §6): one semidefinite "
+        description="Design a circuit from target equilibria (docs/theory.md §6): one semidefinite "
                     "program; writes the network spec and its certificate. Exit status 0 "
                     "when feasible, 1 when not.",
     )

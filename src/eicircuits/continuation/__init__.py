@@ -1,4 +1,4 @@
-"""Continuation of equilibria and bifurcation diagrams (THEORY §8).
+"""Continuation of equilibria and bifurcation diagrams (docs/theory.md §8).
 
 Entry points
 ------------
@@ -99,7 +99,7 @@ def continuation(
     refactor: int = 64,
     linear_solver: str = "auto",
 ) -> Continuation:
-    """Branches of equilibria of a one-parameter family and their bifurcations (THEORY §8).
+    """Branches of equilibria of a one-parameter family and their bifurcations (docs/theory.md §8).
 
     Parameters
     ----------

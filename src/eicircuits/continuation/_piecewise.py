@@ -1,4 +1,4 @@
-"""Exact branch following for piecewise-linear networks along an input path (THEORY §8).
+"""Exact branch following for piecewise-linear networks along an input path (docs/theory.md §8).
 
 In the normal form ``x = clip(A x + b(λ), lo, hi)`` with ``b(λ) = b₀ + λ d`` (see
 :mod:`eicircuits.fixed_points._problem`), every neuron is below its linear piece (``LOW``),
@@ -514,14 +514,14 @@ def _null_direction(M: Any, db: FloatArray, lin: NDArray[np.bool_],
 def lds_verdict(prob: BoxProblem) -> tuple[bool | None, str]:
     """Whether ``A − I`` is LDS (then every ``(I − A)_SS`` is a P-matrix: one equilibrium per
     ``λ``, every piece stable), with the reason. Small ``n``: :func:`eicircuits.stability.lds`;
-    large ``n``: the majorant bound (THEORY §3 Fact 8) only."""
+    large ``n``: the majorant bound (docs/theory.md §3 Fact 8) only."""
     from ..circuits.builders import majorant_bound
 
     n = prob.n
     bound, _ = majorant_bound(prob.A, iterations=60)
     if bound < 1.0:
         return True, (f"the Metzler majorant bound ρ(|W|) ≤ {bound:.4g} < 1 certifies that W − I "
-                      "is LDS (THEORY §3 Fact 8)")
+                      "is LDS (docs/theory.md §3 Fact 8)")
     if n <= 60:
         from ..stability import lds
 

@@ -144,7 +144,7 @@ class Bifurcation:
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Continuation(Result):
-    """Branches of equilibria of a one-parameter family and their bifurcations (THEORY §8).
+    """Branches of equilibria of a one-parameter family and their bifurcations (docs/theory.md §8).
 
     Attributes
     ----------

@@ -1,4 +1,4 @@
-"""Pseudo-arclength continuation with fold, Hopf and branch-point detection (THEORY §8).
+"""Pseudo-arclength continuation with fold, Hopf and branch-point detection (docs/theory.md §8).
 
 A curve ``G(y) = 0``, ``G: R^{N+1} → R^N``, is followed from a point ``y₀`` by
 predictor–corrector steps: the predictor moves a step ``h`` along the unit tangent ``t``

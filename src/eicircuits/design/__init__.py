@@ -1,4 +1,5 @@
-"""Engineering circuits: certified design, fitting, robustness margins, gradients (THEORY §6).
+"""Engineering circuits: certified design, fitting, robustness margins, gradients
+(docs/theory.md §6).
 
 With ``Y = P W`` (``P = diag(p) ≻ 0``) "``W − I`` is Lyapunov diagonally stable with margin ε"
 is the linear matrix inequality ``Y + Yᵀ − 2P ⪯ −εI``, and Dale's law, a sparsity mask, weight

@@ -48,7 +48,7 @@ def _statement(net: Network, margin: float, how: str) -> str:
     else:
         tau = ("it is locally exponentially stable for every choice of time constants and the "
                "voltage form is globally stable; global stability of the rate form with unequal "
-               "time constants is not claimed (THEORY §3)")
+               "time constants is not claimed (docs/theory.md §3)")
     return (f"W − I is Lyapunov diagonally stable (P = diag(p) from {how}, margin {margin:.3g}): "
             "for every constant input u and every activation with slopes in [0, 1] the network "
             "has exactly one equilibrium (the unique Nash equilibrium of the neurons' game), "

@@ -1,4 +1,5 @@
-"""First-order design for large ``n``: projections on ``Y = P W`` with ``P`` fixed (THEORY §6).
+"""First-order design for large ``n``: projections on ``Y = P W`` with ``P`` fixed
+(docs/theory.md §6).
 
 Alternating projections (which converge to a point of the intersection of closed convex sets
 when it is not empty), ``P`` fixed, onto:

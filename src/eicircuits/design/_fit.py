@@ -1,4 +1,4 @@
-"""``fit``: least squares to measured rates inside the certified set (THEORY §6).
+"""``fit``: least squares to measured rates inside the certified set (docs/theory.md §6).
 
 Two programs, both returning Dale-signed, certified networks:
 
@@ -137,7 +137,7 @@ def fit(
     silent_below: float = 0.0,
     tau: Any = 1.0,
 ) -> Design:
-    """Fit a Dale-signed, certified network to measured equilibrium rates (THEORY §6).
+    """Fit a Dale-signed, certified network to measured equilibrium rates (docs/theory.md §6).
 
     Parameters
     ----------

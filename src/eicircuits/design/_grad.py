@@ -1,4 +1,4 @@
-"""Gradients of equilibria by the implicit function theorem (THEORY §6).
+"""Gradients of equilibria by the implicit function theorem (docs/theory.md §6).
 
 Where ``φ`` is differentiable at ``z* = W x* + u`` and ``Λ = diag(φ'(z*))``,
 ``dx* = (I − ΛW)⁻¹ Λ (dW x* + du)``. For a loss ``L(x*)`` with ``g = ∂L/∂x*`` one adjoint solve

@@ -2,7 +2,8 @@
 
 The forward pass solves for the equilibrium with :func:`eicircuits.equilibrium` (exact for
 piecewise-linear activations) through ``jax.pure_callback``; the backward pass is the implicit
-function theorem (THEORY §6) written in JAX: one solve with ``(I − ΛW)ᵀ``. jax is imported only
+function theorem
+(docs/theory.md §6) written in JAX: one solve with ``(I − ΛW)ᵀ``. jax is imported only
 when :func:`jax_equilibrium` is called (the ``[jax]`` extra). Work in float64
 (``jax.config.update("jax_enable_x64", True)``): the map refuses float32 arrays.
 """

@@ -1,5 +1,5 @@
 """``stabilize`` (closed-form coupling scaling into the certified set) and ``robustness``
-(certified input Lipschitz bound and Dale-preserving perturbation radius), THEORY §6."""
+(certified input Lipschitz bound and Dale-preserving perturbation radius), docs/theory.md §6."""
 
 from __future__ import annotations
 
@@ -57,7 +57,8 @@ def coupling_lambda(W: Any, p: FloatArray) -> float:
 
 
 def stabilize(net: Network, *, weights: ArrayLike | None = None, eta: float = 0.05) -> Design:
-    """Scale the couplings of a Dale network by one factor into the certified set (THEORY §6).
+    """Scale the couplings of a Dale network by one factor into the certified set
+    (docs/theory.md §6).
 
     With ``P = diag(p)``, ``W − I = D + C`` (``D`` diagonal, ``C`` the couplings),
     ``N = −2PD ≻ 0`` and ``H = PC + CᵀP``: ``D + sC`` is LDS with the same ``P`` iff
@@ -132,7 +133,7 @@ def stabilize(net: Network, *, weights: ArrayLike | None = None, eta: float = 0.
 
 
 def robustness(net: Network, certificate: Any = None) -> Robustness:
-    """Certified robustness of an LDS network (THEORY §6).
+    """Certified robustness of an LDS network (docs/theory.md §6).
 
     With ``λ = −λ_max(P(W − I) + (W − I)ᵀP) > 0``:
 

@@ -1,4 +1,4 @@
-"""Validation of design inputs and the linear form of target equilibria (THEORY §6).
+"""Validation of design inputs and the linear form of target equilibria (docs/theory.md §6).
 
 A target ``(u, x)`` says ``x = Φ(W x + u)``. Per neuron ``i`` this is, with ``Y = P W``:
 
@@ -76,7 +76,7 @@ def check_activations(activation: Any, n: int) -> tuple[Activation, ...]:
         if a.max_slope > 1.0:
             raise ValidationError(
                 f"activation: slopes must be ≤ 1 for a certificate; {a!r} has maximal slope "
-                f"{a.max_slope:g} (rescale W and u, THEORY §1)")
+                f"{a.max_slope:g} (rescale W and u, docs/theory.md §1)")
     return acts
 
 
@@ -231,7 +231,8 @@ def diagnose(t: Targets, sign: FloatArray, mask: BoolArray, delta: float,
             if (np.max(np.abs(t.U[:, k] - t.U[:, m])) <= scale
                     and np.max(np.abs(t.X[:, k] - t.X[:, m])) > scale):
                 notes.append(f"targets {k} and {m} have the same input but different rates: an "
-                             "LDS network has exactly one equilibrium per input (THEORY §3)")
+                             "LDS network has exactly one equilibrium per input "
+                             "(docs/theory.md §3)")
     # possible signs of (W x_k)_i: each term W_ij x_kj has sign sign_j · sign(x_kj)
     term = sign[None, :, None] * np.sign(t.X)[None, :, :]  # (1, n, K) -> broadcast over rows
     for i in range(t.n):

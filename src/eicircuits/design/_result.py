@@ -95,7 +95,7 @@ class Design(Result):
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Robustness(Result):
-    """Certified robustness numbers of an LDS network (THEORY §6).
+    """Certified robustness numbers of an LDS network (docs/theory.md §6).
 
     Attributes
     ----------

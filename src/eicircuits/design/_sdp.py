@@ -1,4 +1,5 @@
-"""The design semidefinite program in ``(Y, p)`` (THEORY §6), built as sparse data for cvxpy.
+"""The design semidefinite program in ``(Y, p)``
+(docs/theory.md §6), built as sparse data for cvxpy.
 
 Variables: the allowed entries ``y`` of ``Y = P W`` (mask) and ``p``. Constraints: Dale's signs
 as variable signs, bounds ``|Y_ij| ≤ w p_i`` and ``Y_ii ≤ s p_i``, target equalities and

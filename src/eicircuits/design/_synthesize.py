@@ -1,5 +1,5 @@
 """``synthesize``: Dale-signed, masked, bounded weights whose network has the target
-equilibria and is LDS with a margin: one semidefinite program (THEORY §6)."""
+equilibria and is LDS with a margin: one semidefinite program (docs/theory.md §6)."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def synthesize(
     names: Any = None,
     method: str = "auto",
 ) -> Design:
-    """Design a Dale-signed network with the given equilibria, certified stable (THEORY §6).
+    """Design a Dale-signed network with the given equilibria, certified stable (docs/theory.md §6).
 
     With ``Y = P W`` and ``P = diag(p)``, "``W − I`` is LDS with margin ``ε``" is the linear
     matrix inequality ``Y + Yᵀ − 2P ⪯ −εI``, and each target equilibrium is linear in

@@ -1,4 +1,4 @@
-"""Simulation of firing-rate networks (THEORY §1).
+"""Simulation of firing-rate networks (docs/theory.md §1).
 
 simulate           -- one entry point; ``method`` picks a strategy from :data:`METHODS`
 Trajectory         -- result: ``t``, ``x``, ``status``, ``message``, ``to_xarray()``

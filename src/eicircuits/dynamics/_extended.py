@@ -1,4 +1,4 @@
-"""The fixed-step core for time-varying input, noise and delays (THEORY §7).
+"""The fixed-step core for time-varying input, noise and delays (docs/theory.md §7).
 
 One stepper, written once for a batch ``X`` of shape (B, n) (a single run is B = 1), advances
 

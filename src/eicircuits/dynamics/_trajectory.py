@@ -157,7 +157,8 @@ class Trajectory(Result):
         return self.net.phi(self.x)
 
     def voltages(self) -> FloatArray:
-        """Voltages, shape (T, n): ``v`` itself, or ``W x + u(t)`` for the rate form (THEORY §1).
+        """Voltages, shape (T, n): ``v`` itself, or ``W x + u(t)`` for the rate form
+        (docs/theory.md §1).
 
         Raises
         ------

@@ -1,4 +1,4 @@
-"""Equilibria of firing-rate networks, exactly (THEORY §4).
+"""Equilibria of firing-rate networks, exactly (docs/theory.md §4).
 
 Entry points
 ------------
@@ -36,13 +36,13 @@ Methods (``equilibrium(net, method=...)``)
     Plain iteration ``x ← Φ(W x + u)`` (it diverges once ``‖W‖ > 1``); the last resort of
     ``"auto"``.
 ``"prox-gradient"``
-    Proximal pseudo-gradient iteration ``x ← prox_{γg}(x − γ((I − W)x − u))`` (THEORY §3): a
+    Proximal pseudo-gradient iteration ``x ← prox_{γg}(x − γ((I − W)x − u))`` (docs/theory.md §3): a
     ``‖·‖_P`` contraction for any activation when ``P`` certifies that ``W − I`` is LDS, so it
     converges even with ``‖W‖ ≫ 1``; refuses (``converged=False``) without a certificate.
     Options: ``weights`` (diagonal of ``P``; default from :func:`eicircuits.stability.lds`),
     ``gamma`` (step, ``< 2m/L²``; default ``m/L²``). Dense ``W``.
 ``"continuation"``
-    Supralinear activations (:class:`~eicircuits.PowerLaw`, THEORY §9): globalised Newton
+    Supralinear activations (:class:`~eicircuits.PowerLaw`, docs/theory.md §9): globalised Newton
     continued in the input from rest, ``u(s) = s·u``, ``s: 0 → 1`` (dense, folds reported);
     ``"auto"`` picks it for networks with a supralinear activation.
 
@@ -200,7 +200,7 @@ def _run_prox_gradient(net: Network, u: FloatArray, x0: FloatArray | None, tol: 
 
 def _run_continuation(net: Network, u: FloatArray, x0: FloatArray | None, tol: float,
                       max_iter: int, options: dict[str, Any]) -> Outcome:
-    # Supralinear networks (THEORY §9): Newton continued in the input from rest.
+    # Supralinear networks (docs/theory.md §9): Newton continued in the input from rest.
     return _supralinear.continuation(net, u, x0, tol=tol, max_iter=max_iter)
 
 
@@ -270,7 +270,7 @@ def equilibrium(
     options: Mapping[str, Any] | None = None,
     from_state: ArrayLike | None = None,
 ) -> Equilibrium:
-    """One equilibrium ``x* = Φ(W x* + u)`` of the rate form (THEORY §4).
+    """One equilibrium ``x* = Φ(W x* + u)`` of the rate form (docs/theory.md §4).
 
     Parameters
     ----------
@@ -478,7 +478,7 @@ def equilibria(
 ) -> list[Equilibrium]:
     """Every equilibrium of a small piecewise-linear network, with local stability.
 
-    Support enumeration (THEORY §4): each neuron is below, inside or above its linear piece;
+    Support enumeration (docs/theory.md §4): each neuron is below, inside or above its linear piece;
     impossible states are pruned by interval bounds and the remaining linear systems solved in
     batches. Each result carries ``stable`` and ``eigenvalues`` for the network's time
     constants (:meth:`Equilibrium.with_stability`).
@@ -548,7 +548,7 @@ def equilibria(
 
 def lcp_matrix(net: Network, *, u: ArrayLike | None = None) -> tuple[Any, FloatArray, FloatArray,
                                                                       FloatArray]:
-    """The box LCP of a piecewise-linear network: ``(M, q, lo, hi)`` (THEORY §4).
+    """The box LCP of a piecewise-linear network: ``(M, q, lo, hi)`` (docs/theory.md §4).
 
     ``x*`` is an equilibrium iff ``x* ∈ [lo, hi]`` and ``w = M x* + q`` is ``≥ 0`` where
     ``x*_i = lo_i``, ``≤ 0`` where ``x*_i = hi_i`` and ``0`` in between. For ReLU this is

@@ -1,4 +1,4 @@
-"""Every equilibrium of a small piecewise-linear network by support enumeration (THEORY §4).
+"""Every equilibrium of a small piecewise-linear network by support enumeration (docs/theory.md §4).
 
 Each neuron is below its linear piece (``x_i = lo_i``), inside it, or above it (``x_i = hi_i``):
 ``2ⁿ`` (ReLU) or ``3ⁿ`` (clipped ReLU) candidate state vectors. For each one the active neurons

@@ -98,7 +98,7 @@ def lemke(
 
     Examples
     --------
-    The worked ISN example of THEORY §5 (``M = I − W``, ``q = −u``), exactly:
+    The worked ISN example of docs/theory.md §5 (``M = I − W``, ``q = −u``), exactly:
 
     >>> from fractions import Fraction
     >>> from eicircuits.fixed_points import lemke

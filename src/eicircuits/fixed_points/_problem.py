@@ -9,7 +9,7 @@ the normal form used by every exact solver here::
     x = clip(A x + b, lo, hi),   A = diag(c) W,  b = c·u + o,
 
 the box-constrained linear complementarity problem with matrix ``M = I − A`` and pseudo-gradient
-``F(x) = M x − b`` (THEORY §2, §4).
+``F(x) = M x − b`` (docs/theory.md §2, §4).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Proximal pseudo-gradient iteration for the equilibrium under LDS (THEORY §3).
+"""Proximal pseudo-gradient iteration for the equilibrium under LDS (docs/theory.md §3).
 
 With ``F(x) = (I − W)x − u`` and ``g`` the separable cost whose prox is the activation, the map
 

@@ -1,4 +1,4 @@
-"""Equilibria of supralinear networks by Newton continued in the input (THEORY §9).
+"""Equilibria of supralinear networks by Newton continued in the input (docs/theory.md §9).
 
 With a supralinear activation (:class:`~eicircuits.PowerLaw` ``k[z]₊ⁿ``, slope unbounded) the
 equilibrium problem ``x = Φ(W x + u)`` has no contraction, no LCP and no LDS certificate to lean
@@ -38,7 +38,7 @@ MAX_CORRECTOR = 8
 
 
 def has_supralinear(net: Network) -> bool:
-    """Whether some activation of ``net`` declares slopes above 1 (THEORY §9)."""
+    """Whether some activation of ``net`` declares slopes above 1 (docs/theory.md §9)."""
     return any(a.supralinear for a in set(net.activations))
 
 

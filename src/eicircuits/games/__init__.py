@@ -1,4 +1,4 @@
-"""The game behind a firing-rate network (THEORY §2).
+"""The game behind a firing-rate network (docs/theory.md §2).
 
 Each neuron is a player that picks its own rate to minimise its own energy
 ``E_i(x_i; x_−i) = ½(1 − W_ii)x_i² − x_i(Σ_{j≠i} W_ij x_j + u_i) + g_i(x_i)``; the network's

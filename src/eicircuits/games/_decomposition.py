@@ -1,4 +1,5 @@
-"""Potential and zero-sum parts of the game; the E–I saddle function (THEORY §2, competition).
+"""Potential and zero-sum parts of the game; the E–I saddle function
+(docs/theory.md §2, competition).
 
 With ``P = diag(p) > 0`` split ``M = P(I − W)`` into its symmetric part ``(M + Mᵀ)/2`` (the
 potential, "cooperative" part of the game) and its skew part ``(M − Mᵀ)/2`` (the zero-sum part).

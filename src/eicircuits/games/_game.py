@@ -1,4 +1,4 @@
-"""Each neuron as a player minimising its own energy (THEORY §2).
+"""Each neuron as a player minimising its own energy (docs/theory.md §2).
 
 Neuron ``i`` picks its rate ``y`` to minimise
 
@@ -154,7 +154,7 @@ def _generic_concave(act: Activation, w_self: float, s: float, lo: float, hi: fl
 
 
 class NeuronGame:
-    """The game played by the neurons of a firing-rate network (THEORY §2).
+    """The game played by the neurons of a firing-rate network (docs/theory.md §2).
 
     Built by :func:`game` (or :meth:`Network.game`). Players are neurons; player ``i`` chooses
     its rate ``x_i`` to minimise ``E_i(x_i ; x_−i)``. Every method takes a full state ``x`` of

@@ -1,4 +1,4 @@
-"""Exact and weighted potentials of the neurons' game (THEORY §2, potential games).
+"""Exact and weighted potentials of the neurons' game (docs/theory.md §2, potential games).
 
 A positive diagonal ``D = diag(d)`` with ``d_i W_ij = d_j W_ji`` for all ``i ≠ j`` makes
 ``P_D(x) = ½ xᵀD(I − W)x − uᵀDx + Σ d_i g_i(x_i)`` a weighted potential: changing one rate
@@ -203,7 +203,7 @@ class PotentialResult:
 
 
 def find_potential(net: Network, *, rtol: float = 1e-10) -> PotentialResult:
-    """Detect an exact or weighted potential of the game of ``net`` (THEORY §2).
+    """Detect an exact or weighted potential of the game of ``net`` (docs/theory.md §2).
 
     Parameters
     ----------

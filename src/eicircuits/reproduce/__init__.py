@@ -33,7 +33,7 @@ from .diagrams import CHECKS as _DIAGRAM_CHECKS
 from .diagrams import DIAGRAMS
 from .figures import FIGURES
 
-# The continuation diagrams (THEORY §8) are figures of the reproduction too.
+# The continuation diagrams (docs/theory.md §8) are figures of the reproduction too.
 FIGURES = {**FIGURES, **DIAGRAMS}
 
 __all__ = ["run", "CHECKS", "FIGURES"]

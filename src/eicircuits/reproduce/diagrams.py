@@ -1,4 +1,5 @@
-"""Bifurcation diagrams for the reproduction (THEORY §8): each returns ``(Figure, numbers)``.
+"""Bifurcation diagrams for the reproduction
+(docs/theory.md §8): each returns ``(Figure, numbers)``.
 
 ``continuation_wilson_cowan``
     The worked ISN example ``W = [[2, −3], [3, −1]]``: the exact branch along ``u_E`` (folds
@@ -33,7 +34,7 @@ from ..continuation import continuation, hopf_curve, plot_diagram
 __all__ = ["DIAGRAMS", "CHECKS", "CAPTIONS", "continuation_wilson_cowan",
            "continuation_winner_take_all"]
 
-#: The local motif of the winner-take-all diagram (THEORY §5, wiring L).
+#: The local motif of the winner-take-all diagram (docs/theory.md §5, wiring L).
 WTA = dict(m=3, a=0.3, b=1.0, d=0.5, u=[1.0, 1.1, 1.25])
 
 

@@ -60,9 +60,9 @@ __all__ = [
     "stability_certificates",
 ]
 
-#: The worked ISN example of THEORY §5: ``W = [[2, −3], [3, −1]]``.
+#: The worked ISN example of docs/theory.md §5: ``W = [[2, −3], [3, −1]]``.
 ISN = dict(w_ee=2.0, w_ei=3.0, w_ie=3.0, w_ii=1.0)
-#: The shared motif of THEORY §5's contrast-gain numbers.
+#: The shared motif of docs/theory.md §5's contrast-gain numbers.
 MOTIF = dict(m=5, b=2.0, c=2.0, d=0.5, u=[1.00, 1.02, 1.04, 1.06, 1.08])
 REGIME_COLORS = {"lds-stable": "#4c72b0", "isn-stable": "#55a868", "oscillatory": "#dd8452",
                  "runaway": "#c44e52", "bistable": "#8172b3", "undecided": "#bbbbbb"}

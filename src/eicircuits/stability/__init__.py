@@ -1,4 +1,4 @@
-"""Stability certificates that anyone can re-check (THEORY §3).
+"""Stability certificates that anyone can re-check (docs/theory.md §3).
 
 Certificates
 ------------

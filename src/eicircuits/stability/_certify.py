@@ -4,7 +4,7 @@ A registry of strategies, tried cheapest first by ``method="auto"``:
 
 0. the activations must honour the contract of every certificate (slopes in ``[0, 1]``,
    checked on samples by :func:`eicircuits.activations.check_activation`; a declared slope
-   above 1 is refused with the reason, THEORY §9);
+   above 1 is refused with the reason, docs/theory.md §9);
 1. ``"diagonal"`` — some ``W_ii ≥ 1``: not LDS (refutation ``X = e_i e_iᵀ``), say why;
    then the excitatory subnetwork: ``ρ(W_EE) ≥ 1`` (inhibition-stabilised) is not LDS either
    (refutation: the Perron vector of ``W_EE``);
@@ -91,14 +91,14 @@ def _refusal(net: Network, V: Any, method: str, reason: str) -> Certificate:
 
 
 def _activation_refusal(net: Network, acts: tuple[Any, ...]) -> Certificate | None:
-    """A refusal when some activation declares slopes above 1 (THEORY §9), else ``None``."""
+    """A refusal when some activation declares slopes above 1 (docs/theory.md §9), else ``None``."""
     for act in acts:
         s = float(act.max_slope)
         if not s <= 1.0:
             return _inconclusive(
                 net, "activation",
                 f"activation {act!r} has slopes up to {s:g} > 1, and every certificate here "
-                "assumes slopes in [0, 1] (THEORY §9: with steeper slopes LDS of W − I no "
+                "assumes slopes in [0, 1] (docs/theory.md §9: with steeper slopes LDS of W − I no "
                 "longer implies a unique, stable equilibrium); rescale a bounded-slope "
                 "activation with eicircuits.activations.unit_slope")
     return None
@@ -111,7 +111,7 @@ def _delay_refusal(net: Network) -> Certificate | None:
     return _inconclusive(
         net, "delays",
         "the network has synaptic delays, and every certificate here is a proof about the "
-        "delay-free rate form (THEORY §3): delays can destabilise an LDS network (the "
+        "delay-free rate form (docs/theory.md §3): delays can destabilise an LDS network (the "
         "equilibria are the same); certify net.replace(delays=None) for the delay-free claim")
 
 
@@ -378,7 +378,8 @@ def _auto(net: Network, clock: _Clock, **opts: Any) -> Certificate:
 def certify(net: Network, *, method: str = "auto", solver: str | None = None,
             optimize: bool = False, time_limit: float | None = None,
             progress: Callable[[str], None] | None = None) -> Certificate:
-    """Certify the stability of ``net`` (THEORY §3), or say why not, with a proof either way.
+    """Certify the stability of ``net``
+    (docs/theory.md §3), or say why not, with a proof either way.
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Lyapunov diagonal stability: find ``P = diag(p) ≻ 0`` with ``PA + AᵀP ≺ 0`` (THEORY §3).
+"""Lyapunov diagonal stability: find ``P = diag(p) ≻ 0`` with ``PA + AᵀP ≺ 0`` (docs/theory.md §3).
 
 Strategies, cheapest first (``method="auto"``):
 
@@ -481,7 +481,7 @@ def lds(A: Any, *, method: str = "auto", cell_types: Any = None, solver: str | N
     Parameters
     ----------
     A : array_like or sparse matrix, shape (n, n)
-        For a network, ``A = W − I`` (``τ`` does not matter: THEORY §3 Fact 2).
+        For a network, ``A = W − I`` (``τ`` does not matter: docs/theory.md §3 Fact 2).
     method : {"auto", "2x2", "metzler", "sdp", "ascent"}
         Strategy (module docstring). ``"auto"``: 2 × 2 closed form, Metzler solves, the ascent,
         and when it finds no certificate the SDP (up to ``n = SDP_LIMIT``) for a certificate or

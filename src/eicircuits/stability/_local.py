@@ -1,4 +1,4 @@
-"""Local stability of one equilibrium: the single verdict of the library (THEORY §3, §4).
+"""Local stability of one equilibrium: the single verdict of the library (docs/theory.md §3, §4).
 
 Every function that says whether an equilibrium is stable (:meth:`Equilibrium.with_stability`,
 :func:`~eicircuits.equilibria`, :func:`local_stability`, the refusals of
@@ -174,7 +174,7 @@ def local_stability(
     ``Λ = diag(Φ'(W x_eq + u))``; at kinks of piecewise-linear activations the exact
     conewise-linear local system is analysed with the activations' one-sided slopes (see the
     module docstring for the rules). Unlike an LDS certificate this depends on the time
-    constants (THEORY §3, inhibition-stabilised networks).
+    constants (docs/theory.md §3, inhibition-stabilised networks).
 
     Parameters
     ----------

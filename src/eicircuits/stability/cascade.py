@@ -1,4 +1,4 @@
-"""Cascades: LDS certificates composed over a block-triangular network (THEORY §3, §5).
+"""Cascades: LDS certificates composed over a block-triangular network (docs/theory.md §3, §5).
 
 The strongly connected components of the synaptic graph, ordered by depth (longest path from
 the sources), put ``W`` in block lower-triangular form. If every diagonal block ``W_bb − I`` is

@@ -430,7 +430,7 @@ class Certificate(Result):
             clause = ("it is locally exponentially stable for every choice of time constants "
                       "and the voltage form is globally stable; global stability of the rate "
                       "form with these unequal time constants is not claimed (an open question, "
-                      "THEORY §3)")
+                      "docs/theory.md §3)")
         return (f"W − I is Lyapunov diagonally stable ({how}{m}): for every constant input u and "
                 f"{acts} the network has exactly one equilibrium (the unique Nash equilibrium "
                 f"of the neurons' game), and {clause}")
@@ -869,7 +869,7 @@ def _activation_violation(net: Network) -> str:
         s = float(act.max_slope)
         if not s <= 1.0:
             return (f"activation {act!r} has slopes up to {s:g} > 1: the certificates hold for "
-                    "activations with slopes in [0, 1] only (THEORY §9)")
+                    "activations with slopes in [0, 1] only (docs/theory.md §9)")
         exc = activation_check(act)
         if exc is not None:
             return f"activation {act!r} breaks the contract of the certificates: {exc}"
@@ -1070,7 +1070,7 @@ def linf_rate_lower(net: Network, eta: FloatArray) -> float:
 
 
 def l2_lmi(W: FloatArray, P: FloatArray, q: FloatArray, c: float) -> FloatArray:
-    """``[[−2(1−c)P, P + WᵀQ], [P + QW, −2Q]]`` (THEORY §3, Gokhale et al. 2026)."""
+    """``[[−2(1−c)P, P + WᵀQ], [P + QW, −2Q]]`` (docs/theory.md §3, Gokhale et al. 2026)."""
     Q = np.diag(q)
     top = np.hstack([-2.0 * (1.0 - c) * P, P + W.T @ Q])
     bot = np.hstack([P + Q @ W, -2.0 * Q])

@@ -1,4 +1,4 @@
-"""Contraction certificates for the rate form (THEORY §3, Davydov–Proskurnikov–Bullo 2024).
+"""Contraction certificates for the rate form (docs/theory.md §3, Davydov–Proskurnikov–Bullo 2024).
 
 ``linf_weights``
     weights ``η`` for the weighted ℓ∞ log-norm bound: the Perron vector of the Metzler majorant

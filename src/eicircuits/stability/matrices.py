@@ -1,4 +1,4 @@
-"""Matrix stability tools (THEORY §3): Hurwitz, Metzler, P-matrices, log-norms, 2 × 2 LDS.
+"""Matrix stability tools (docs/theory.md §3): Hurwitz, Metzler, P-matrices, log-norms, 2 × 2 LDS.
 
 All functions accept dense arrays; those marked *sparse-capable* also accept SciPy sparse
 matrices and never densify them.
@@ -224,7 +224,7 @@ def log_norm(A: Any, p: float | str = 2, weights: ArrayLike | None = None) -> fl
 
 
 def lds_2x2(A: ArrayLike) -> tuple[bool, FloatArray | None]:
-    """Closed-form LDS test for ``2 × 2`` matrices (THEORY §3 Fact 5) with explicit weights.
+    """Closed-form LDS test for ``2 × 2`` matrices (docs/theory.md §3 Fact 5) with explicit weights.
 
     ``A`` is LDS ⇔ ``a11 < 0``, ``a22 < 0`` and ``det A > 0``. The weights ``p = (1, p2)`` with
     ``p2 = (a11 a22 + det A) / a21²`` minimise the determinant condition's slack (any ``p2``
@@ -301,7 +301,7 @@ def comparison_vectors(A: Any, *, rtol: float = 1e-10) -> tuple[FloatArray, Floa
 
     Solves ``A v = −1`` and ``Aᵀ w = −1`` (direct for moderate size, GMRES for large sparse)
     and returns ``None`` when a solution is not strictly positive with the strict inequality,
-    which for Metzler ``A`` means ``A`` is not Hurwitz (THEORY §3 Fact 4).
+    which for Metzler ``A`` means ``A`` is not Hurwitz (docs/theory.md §3 Fact 4).
     """
     A = as_square(A)
     n = A.shape[0]

@@ -1,4 +1,4 @@
-"""Certificates of non-LDS (THEORY §3): ``X = V Vᵀ ⪰ 0``, ``X ≠ 0``, ``diag(A X) ≥ 0``.
+"""Certificates of non-LDS (docs/theory.md §3): ``X = V Vᵀ ⪰ 0``, ``X ≠ 0``, ``diag(A X) ≥ 0``.
 
 If ``P = diag(p) ≻ 0`` gave ``PA + AᵀP ≺ 0`` then ``tr((PA + AᵀP) X) = 2 Σ p_i (AX)_ii < 0``
 for every nonzero ``X ⪰ 0``; so one ``X`` with ``diag(AX) ≥ 0`` proves ``A`` is not LDS. The

@@ -76,7 +76,7 @@ def _equilibrium(net: Network) -> Any:
 
 # ---------------------------------------------------------------------------- built-in analyses
 def regime(net: Network) -> str:
-    """Wilson–Cowan regime of a two-population E–I network (THEORY §5, closed forms).
+    """Wilson–Cowan regime of a two-population E–I network (docs/theory.md §5, closed forms).
 
     One of ``"lds-stable"``, ``"isn-stable"``, ``"oscillatory"``, ``"runaway"``,
     ``"bistable"``, from :func:`eicircuits.circuits.wilson_cowan_regime` with the weights, time
@@ -132,7 +132,8 @@ regime.vectorized = _regime_vectorized  # type: ignore[attr-defined]
 
 
 def certified(net: Network) -> bool:
-    """Whether a certificate of :func:`eicircuits.certify` proves the network stable (THEORY §3).
+    """Whether a certificate of :func:`eicircuits.certify` proves the network stable
+    (docs/theory.md §3).
 
     The certificate is ``certify(net)`` (``method="auto"``), verified exactly as ``certify``
     verifies it.
@@ -152,7 +153,7 @@ def margin(net: Network) -> float:
 
     The margin of :func:`eicircuits.certify`'s certificate when it states one; when the
     certificate is of a kind that states a rate instead (contraction), ``W − I`` is LDS as well
-    (THEORY §3) and the margin comes from :func:`eicircuits.stability.lds`. ``nan`` when the
+    (docs/theory.md §3) and the margin comes from :func:`eicircuits.stability.lds`. ``nan`` when the
     network is not certified (there is no margin to report; see ``certified``).
 
     Examples
@@ -240,7 +241,7 @@ def rates(net: Network) -> np.ndarray:
 
 
 def contrast_gain(net: Network) -> float:
-    """The contrast gain ``C(x*_E)/C(u_E)`` of the network for its own input (THEORY §5).
+    """The contrast gain ``C(x*_E)/C(u_E)`` of the network for its own input (docs/theory.md §5).
 
     Uses :func:`eicircuits.circuits.contrast_gain` with ``u = net.u``: ``x*`` is the response,
     the state reached from rest (:func:`eicircuits.circuits.response`).
