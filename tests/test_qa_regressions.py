@@ -36,3 +36,62 @@ def test_atomic_write_keeps_an_existing_files_mode(tmp_path: Path, mode: int) ->
     os.chmod(path, mode)
     write_json(path, {"b": 2})
     assert stat.S_IMODE(path.stat().st_mode) == mode
+
+
+def _isn(n: int = 300, seed: int = 0):
+    """A sparse-ish Dale network with ρ(W_EE) ≈ 1.5 > 1, stabilised by inhibition."""
+    import numpy as np
+
+    from eicircuits import Network
+
+    rng = np.random.default_rng(seed)
+    ne = 4 * n // 5
+    p = 0.1
+    mask = rng.random((n, n)) < p
+    np.fill_diagonal(mask, False)
+    W = np.zeros((n, n))
+    W[:ne, :ne] = 1.5 / (p * ne)
+    W[:ne, ne:] = -2.5 / (p * (n - ne))
+    W[ne:, :ne] = 2.0 / (p * ne)
+    W[ne:, ne:] = -1.5 / (p * (n - ne))
+    W = W * mask * rng.uniform(0.5, 1.5, size=(n, n))
+    return Network(W=W, u=1.0, cell_types="E" * ne + "I" * (n - ne)), ne
+
+
+@pytest.mark.parametrize("method", ["lds", "ascent", "cascade", "sdp"])
+def test_lds_searches_refute_an_isn_at_once_instead_of_running_out_of_time(method: str) -> None:
+    # `certify --method lds --time-limit 60` on a 5000-neuron ISN ran the ascent for 60 s and
+    # answered "inconclusive", although ρ(W_EE) ≥ 1 refutes LDS in O(nnz) (as method='auto' does)
+    import numpy as np
+
+    from eicircuits.stability import certify
+
+    net, ne = _isn()
+    Wee = net.W[:ne, :ne]
+    assert max(abs(np.linalg.eigvals(Wee))) > 1.2  # the oracle: dense eigenvalues of W_EE
+    cert = certify(net, method=method, time_limit=30)
+    assert not cert.certified
+    assert cert.status == "refuted" and cert.refutation is not None
+    assert cert.method == "excitatory-subnetwork"  # before: 15–20 s of ascent, inconclusive
+    assert cert.stats["seconds"] < 5
+    ver = cert.verify()
+    assert ver.valid and ver.proof
+
+
+def test_ascent_advice_is_something_the_user_can_do_above_the_sdp_limit() -> None:
+    # the ascent's inconclusive message said "try method='sdp'" at n = 5000, where the SDP
+    # is refused (SDP_LIMIT = 80): the advice must be possible at the network's size
+    import numpy as np
+
+    from eicircuits.stability._lds import SDP_LIMIT, lds
+
+    n = 120
+    assert n > SDP_LIMIT
+    rng = np.random.default_rng(1)
+    W = 2.0 * rng.standard_normal((n, n)) / np.sqrt(n)
+    np.fill_diagonal(W, 0.0)
+    assert max(np.linalg.eigvals(W - np.eye(n)).real) > 0  # not LDS (not even Hurwitz)
+    res = lds(W - np.eye(n), method="ascent", time_limit=1e-3)
+    assert res.is_lds is None
+    assert "method='sdp'" not in res.message
+    assert f"n ≤ SDP_LIMIT = {SDP_LIMIT}" in res.message

@@ -291,7 +291,13 @@ def test_cascade_refuses_an_uncertifiable_block_and_upstream_coupling():
     W = np.array(net.W, copy=True)
     W[5, 5] = 1.2  # layer 1 neuron with W_ii > 1
     bad = certify(net.replace(W=W), method="cascade")
-    assert not bad.certified and "block 1" in bad.statement
+    # a failed necessary condition refutes before any search (names the neuron) ...
+    assert bad.status == "refuted" and "'5' excites itself" in bad.statement
+    # ... and the cascade strategy itself names the block it cannot certify
+    from eicircuits.stability._certify import METHODS
+
+    block = METHODS["cascade"](net.replace(W=W))
+    assert not block.certified and "block 1" in block.statement
     cert = certify(net, method="cascade")
     W2 = np.array(net.W, copy=True)
     W2[0, 5] = 0.1  # feedback: makes the whole network one block

@@ -406,9 +406,14 @@ def _lds_ascent(A: Any, *, e_mask: FloatArray | None, optimize: bool, max_iter: 
     if V is not None:
         return LDSResult(False, None, None, V, "ascent", "not LDS (refutation found)", dt)
     why = (f"the time limit ran out after {dt:.1f} s; " if out_of_time else "")
+    if n <= SDP_LIMIT:
+        advice = "try method='sdp' for a certificate or a refutation"
+    else:  # advice the user can follow: the SDP is out of reach at this size
+        advice = (f"the SDP that would decide it is limited to n ≤ SDP_LIMIT = {SDP_LIMIT} "
+                  f"(here n = {n}); a longer time_limit may let the ascent finish")
     return LDSResult(None, p, m, None, "ascent",
                      f"{why}the ascent found no certificate (best margin {m:.3g}); not proven "
-                     "either way: try method='sdp' for a certificate or a refutation", dt)
+                     f"either way: {advice}", dt)
 
 
 # --------------------------------------------------------------------------- balancing
