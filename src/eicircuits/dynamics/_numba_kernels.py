@@ -23,6 +23,52 @@ jit = (
 )
 
 
+#: Constants of :func:`logistic_simd` (exp by Cody–Waite reduction and a degree-13 Taylor
+#: polynomial on |r| ≤ ln 2 / 2, 2^k built from the bits of the rounding constant).
+LOG2E = 1.4426950408889634
+LN2_HI = 6.93147180369123816490e-01
+LN2_LO = 1.90821492927058770002e-10
+ROUND = 6755399441055744.0  # 1.5 · 2^52: y + ROUND rounds y to an integer in the low bits
+ROUND_BITS = int(np.array([ROUND]).view(np.int64)[0])
+
+
+# no "reassoc" here: it would fold (t − ROUND) back into y·log2(e) and lose the rounding
+@(numba.njit(cache=True, nogil=True, fastmath={"contract"}) if numba is not None
+  else (lambda fn: fn))
+def logistic_simd(z, scratch):
+    """``z ← 1/(1 + e^{−4z})`` in three branch-free loops that LLVM vectorises (numba has no
+    vector ``exp`` without Intel's SVML): 0.34 µs instead of 0.74 µs for 160 values, within
+    4 ulp of ``scipy.special.expit`` (libm's ``exp`` there: exact to the last bit)."""
+    n = z.shape[0]
+    bits = scratch.view(np.int64)
+    for i in range(n):
+        y = -4.0 * z[i]
+        y = -708.0 if y < -708.0 else (708.0 if y > 708.0 else y)  # e^y normal; NaN stays
+        t = y * LOG2E + ROUND
+        k = t - ROUND
+        r = (y - k * LN2_HI) - k * LN2_LO
+        p = 1.0 / 6227020800.0
+        p = p * r + 1.0 / 479001600.0
+        p = p * r + 1.0 / 39916800.0
+        p = p * r + 1.0 / 3628800.0
+        p = p * r + 1.0 / 362880.0
+        p = p * r + 1.0 / 40320.0
+        p = p * r + 1.0 / 5040.0
+        p = p * r + 1.0 / 720.0
+        p = p * r + 1.0 / 120.0
+        p = p * r + 1.0 / 24.0
+        p = p * r + 1.0 / 6.0
+        p = p * r + 0.5
+        p = p * r + 1.0
+        p = p * r + 1.0
+        scratch[i] = t
+        z[i] = p  # e^r
+    for i in range(n):
+        bits[i] = ((bits[i] - ROUND_BITS) + 1023) << 52  # 2^k
+    for i in range(n):
+        z[i] = 1.0 / (1.0 + z[i] * scratch[i])
+
+
 @(numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"}, inline="always")
   if numba is not None else (lambda fn: fn))
 def phi1(c, v, p0, p1):
@@ -43,17 +89,23 @@ def phi1(c, v, p0, p1):
 
 
 @jit
-def phi_inplace(z, codes, params):
+def phi_inplace(z, codes, params, scratch):
     """Overwrite ``z`` with ``Φ(z)`` (activation codes of :data:`._kernels.ACTIVATION_CODES`).
 
     ``codes`` of length 1 (one activation for every neuron): a loop without per-neuron
     look-ups, whose branch on the code LLVM hoists out of the loop (ReLU 0.33 → 0.09 µs,
-    logistic 0.88 → 0.76 µs at n = 160; the same values bit for bit).
+    logistic 0.88 → 0.76 µs at n = 160; the same values bit for bit), and for the logistic
+    :func:`logistic_simd` (0.34 µs, within 4 ulp; ``scratch``: n values it may overwrite).
     """
     if codes.shape[0] == 1:
         c = codes[0]
         p0, p1, s, th = params[0, 0], params[0, 1], params[0, 2], params[0, 3]
-        if s == 1.0 and th == 0.0:
+        if c == 4:
+            if s != 1.0 or th != 0.0:
+                for i in range(z.shape[0]):
+                    z[i] = (z[i] - th) / s
+            logistic_simd(z, scratch)
+        elif s == 1.0 and th == 0.0:
             for i in range(z.shape[0]):
                 z[i] = phi1(c, z[i], p0, p1)
         else:
@@ -116,10 +168,10 @@ def target(x, out, P, model):
     codes, params = act
     if form == 0:
         matvec_add(x, out, u, mat)
-        phi_inplace(out, codes, params)
+        phi_inplace(out, codes, params, P)
     else:
         P[:] = x
-        phi_inplace(P, codes, params)
+        phi_inplace(P, codes, params, out)
         matvec_add(P, out, u, mat)
 
 
