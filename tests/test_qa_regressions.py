@@ -95,3 +95,24 @@ def test_ascent_advice_is_something_the_user_can_do_above_the_sdp_limit() -> Non
     assert res.is_lds is None
     assert "method='sdp'" not in res.message
     assert f"n ≤ SDP_LIMIT = {SDP_LIMIT}" in res.message
+
+
+def test_verify_without_spec_checks_the_builtin_circuit(tmp_path: Path, capsys) -> None:
+    # `eicircuits certify --out c.json` (no SPEC) certifies the built-in circuit, but
+    # `eicircuits verify c.json` demanded a SPEC, and no file names the built-in circuit
+    from eicircuits.cli import main
+
+    cert = tmp_path / "c.json"
+    assert main(["certify", "--out", str(cert)]) == 0
+    capsys.readouterr()
+    assert main(["verify", str(cert)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("VALID")
+    # a certificate of another circuit is still refused against the built-in one
+    spec = tmp_path / "pair.toml"
+    spec.write_text('[network]\nW = [[0.5, -1.0], [1.0, -0.5]]\ncell_types = "EI"\n')
+    other = tmp_path / "other.json"
+    assert main(["certify", str(spec), "--out", str(other)]) == 0
+    capsys.readouterr()
+    assert main(["verify", str(other)]) == 1
+    assert capsys.readouterr().out.startswith("INVALID")

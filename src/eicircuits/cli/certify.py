@@ -1,4 +1,4 @@
-"""``eicircuits certify SPEC [--out cert.json] [--method M]`` and ``eicircuits verify CERT SPEC``.
+"""``eicircuits certify SPEC [--out cert.json] [--method M]`` and ``eicircuits verify CERT [SPEC]``.
 
 ``certify`` prints the certificate (or the reason none exists) and its independent
 verification; exit status 0 when certified, 1 when not; ``--time-limit`` bounds the search and
@@ -49,11 +49,14 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     v = subparsers.add_parser(
         "verify",
         help="re-check a saved certificate against a circuit, independently of any solver",
-        description="Verify a certificate JSON against the network of SPEC. Exit status 0 "
-                    "when valid, 1 when not.",
+        description="Verify a certificate JSON against the network of SPEC (default: the "
+                    "built-in circuit, whose certificate `eicircuits certify --out` writes "
+                    "without a SPEC). Exit status 0 when valid, 1 when not.",
     )
     v.add_argument("cert", help="certificate JSON written by `eicircuits certify --out`")
-    v.add_argument("spec", help="circuit specification (TOML) the certificate is about")
+    v.add_argument("spec", nargs="?", default=None,
+                   help="circuit specification (TOML) the certificate is about; default: the "
+                        "built-in circuit (as for certify)")
     v.set_defaults(func=_verify)
     return p
 
