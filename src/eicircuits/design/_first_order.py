@@ -110,7 +110,7 @@ def _project_row(v: FloatArray, A: FloatArray, b: FloatArray, lo: FloatArray, hi
         except np.linalg.LinAlgError:
             break
         step = 1.0
-        for _ in range(12):
+        for _ in range(40):  # the first steps from a point with every entry at a bound are huge
             lam_t = lam + step * d
             w_t = np.clip(v - A.T @ lam_t, lo, hi)
             F_t = A @ w_t - b
