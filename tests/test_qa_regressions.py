@@ -116,3 +116,18 @@ def test_verify_without_spec_checks_the_builtin_circuit(tmp_path: Path, capsys) 
     capsys.readouterr()
     assert main(["verify", str(other)]) == 1
     assert capsys.readouterr().out.startswith("INVALID")
+
+
+def test_fingerprint_of_a_builder_whose_closure_holds_a_class() -> None:
+    # a builder defined inside a function that imported Network there: fingerprinting it for
+    # the sweep store called the unbound Network.fingerprint() and crashed with a TypeError
+    from eicircuits import Network
+    from eicircuits._validate import fingerprint_callable
+
+    def make(k: float):
+        def builder(a: float) -> Network:
+            return Network(W=[[0.0, -a * k], [a, 0.0]], cell_types="EI")
+        return builder
+
+    f1, f2 = fingerprint_callable(make(1.0)), fingerprint_callable(make(2.0))
+    assert f1 == fingerprint_callable(make(1.0)) and f1 != f2

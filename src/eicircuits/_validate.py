@@ -373,6 +373,8 @@ def _feed_value(h: Any, value: Any, depth: int, seen: set[int]) -> None:
             h.update(repr(k).encode())
             _feed_value(h, value[k], depth + 1, seen)
         h.update(b")")
+    elif isinstance(value, type):  # a class (e.g. Network in a closure): its name, not a call
+        h.update(f"class {value.__module__}.{value.__qualname__};".encode())
     elif callable(value) and (inspect.isfunction(value) or inspect.ismethod(value)
                               or hasattr(value, "func")):
         _feed_callable(h, value, depth, seen)
