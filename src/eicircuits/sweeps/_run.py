@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import inspect
 import json
+import math
 import multiprocessing
 import os
 import sys
@@ -196,6 +197,9 @@ def _run_chunk(ctx: _Context, index: tuple[int, ...],
                         exc.add_note(f"(at sweep point {ctx.where(idx)})")
                         raise
                     ok, values = False, _failure(exc)
+                hook = _POINT_DONE
+                if hook is not None:
+                    hook(index)
             if ok:
                 for name, value in values.items():
                     arrays[name][local] = value
@@ -290,16 +294,47 @@ def _resolve_scheduler(scheduler: Any) -> tuple[str, Any]:
     )
 
 
+#: Called with a chunk's index after each point a chunk task computes in this process (threads
+#: and sync schedulers: the progress bar advances per point, not per chunk); ``None`` in worker
+#: processes, whose chunks advance the bar when they finish.
+_POINT_DONE: Callable[[tuple[int, ...]], None] | None = None
+
+
 def _progress_bar(total: int, progress: bool | None) -> Any:
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, unit="chunk", desc="sweep", file=sys.stderr,
+    return tqdm(total=total, unit="point", desc="sweep", file=sys.stderr,
                 disable=progress is False or total == 0,
                 delay=0.0 if progress else 1.0, leave=False)
 
 
+class _PointProgress:
+    """Advance ``bar`` per point: from the point hook, and by what is left when a chunk ends."""
+
+    def __init__(self, bar: Any, sizes: Mapping[tuple[int, ...], int]):
+        self.bar = bar
+        self.sizes = dict(sizes)
+        self.counted: dict[tuple[int, ...], int] = {}
+        self.lock = threading.Lock()
+
+    def point(self, index: tuple[int, ...]) -> None:
+        with self.lock:
+            index = tuple(int(i) for i in index)
+            if self.counted.get(index, 0) < self.sizes.get(index, 0):
+                self.counted[index] = self.counted.get(index, 0) + 1
+                self.bar.update(1)
+
+    def chunk(self, index: tuple[int, ...]) -> None:
+        with self.lock:
+            index = tuple(int(i) for i in index)
+            left = self.sizes.get(index, 0) - self.counted.get(index, 0)
+            self.counted[index] = self.sizes.get(index, 0)
+            if left > 0:
+                self.bar.update(left)
+
+
 def _execute(tasks: list[Any], prefix: str, kind: str, target: Any, num_workers: int | None,
-             bar: Any) -> Iterable[tuple[tuple[int, ...], Any]]:
+             bar: _PointProgress) -> Iterable[tuple[tuple[int, ...], Any]]:
     """Run the chunk tasks; yield ``(index, arrays)`` (all at the end for local schedulers)."""
     if kind == "local":
         import dask
@@ -309,7 +344,7 @@ def _execute(tasks: list[Any], prefix: str, kind: str, target: Any, num_workers:
         class _Progress(Callback):
             def _posttask(self, key: Any, result: Any, dsk: Any, state: Any, id: Any) -> None:
                 if str(key).startswith(prefix):
-                    bar.update(1)
+                    bar.chunk(tuple(int(i) for i in str(key)[len(prefix) + 1:].split("-")))
 
         kwargs: dict[str, Any] = {"scheduler": target}
         pool = None
@@ -346,7 +381,7 @@ def _execute(tasks: list[Any], prefix: str, kind: str, target: Any, num_workers:
         try:
             for fut in as_completed(futures):
                 result = fut.result()
-                bar.update(1)
+                bar.chunk(tuple(result[0]))
                 yield result
         except BaseException:
             client.cancel(futures)
@@ -640,7 +675,6 @@ def _sweep_locked(builder: Any, fns: dict[str, Callable[..., Any]], params: dict
     chunk_grid = tuple(-(-s // c) for s, c in zip(shape, chunk_shape, strict=True))
     if old is not None:
         check_compatible(store_path, old, meta, all_coords)
-        specs = {name: OutputSpec.from_json(old["outputs"][name]) for name in fns}
         done, damaged, _ = verify_store(store_path, old)
         if damaged:
             n = len(damaged)
@@ -649,8 +683,36 @@ def _sweep_locked(builder: Any, fns: dict[str, Callable[..., Any]], params: dict
                 f"{describe_chunks(damaged)} (unreadable, deleted or altered: they failed "
                 "their checksum)", EICircuitsWarning, stacklevel=3)
     else:
-        specs = _probe(ctx, precomputed)
         done = np.zeros(chunk_grid, dtype=bool)
+    pending = [idx for idx in np.ndindex(*chunk_grid) if not done[idx]]
+    sizes = {idx: math.prod(s.stop - s.start for s in chunk_slices(idx, chunk_shape, shape))
+             for idx in pending}
+    # the bar counts points (the first is probed before any chunk runs, and a chunk of expensive
+    # points would otherwise show nothing until it ends)
+    bar = _progress_bar(sum(sizes.values()), progress)
+    tracker = _PointProgress(bar, sizes)
+    global _POINT_DONE
+    outer, _POINT_DONE = _POINT_DONE, tracker.point
+    try:
+        return _sweep_pending(ctx, old, meta, fns, dims, shape, chunk_shape, all_coords,
+                              seed_meta, spawn_key, on_error, store_path, kind, target,
+                              num_workers, precomputed, pending, tracker)
+    finally:
+        _POINT_DONE = outer
+        bar.close()
+
+
+def _sweep_pending(ctx: _Context, old: Any, meta: dict[str, Any], fns: dict[str, Any],
+                   dims: tuple[str, ...], shape: tuple[int, ...], chunk_shape: tuple[int, ...],
+                   all_coords: dict[str, np.ndarray], seed_meta: Any, spawn_key: Any,
+                   on_error: str, store_path: str | None, kind: str, target: Any,
+                   num_workers: int | None, precomputed: dict[int, tuple[bool, Any]],
+                   pending: list[tuple[int, ...]], tracker: _PointProgress) -> Any:
+    """The rest of :func:`sweep`: probe a fresh sweep's layout, create the store, run chunks."""
+    if old is not None:
+        specs = {name: OutputSpec.from_json(old["outputs"][name]) for name in fns}
+    else:
+        specs = _probe(ctx, precomputed, tracker)
     ctx = dataclasses.replace(ctx, specs=specs)
     meta["outputs"] = {name: spec.to_json() for name, spec in specs.items()}
     # plain strings only, so that the result also writes to netCDF (ds.to_netcdf)
@@ -666,7 +728,6 @@ def _sweep_locked(builder: Any, fns: dict[str, Callable[..., Any]], params: dict
 
     import dask
 
-    pending = [idx for idx in np.ndindex(*chunk_grid) if not done[idx]]
     prefix = f"sweep-chunk-{uuid.uuid4().hex[:8]}"
     ctx_d = dask.delayed(ctx, pure=False, traverse=False)
     run = dask.delayed(_run_chunk, pure=False)
@@ -681,10 +742,9 @@ def _sweep_locked(builder: Any, fns: dict[str, Callable[..., Any]], params: dict
         tasks.append(run(ctx_d, tuple(int(i) for i in idx), pre, dask_key_name=key))
 
     results: dict[tuple[int, ...], Any] = {}
-    with _progress_bar(len(tasks), progress) as bar:
-        for index, arrays in _execute(tasks, prefix, kind, target, num_workers, bar):
-            if arrays is not None:
-                results[tuple(index)] = arrays
+    for index, arrays in _execute(tasks, prefix, kind, target, num_workers, tracker):
+        if arrays is not None:
+            results[tuple(index)] = arrays
 
     if store_path is not None:
         return open_sweep(store_path)
@@ -695,7 +755,8 @@ def _in_chunk(idx: tuple[Any, ...], sel: tuple[slice, ...]) -> bool:
     return all(s.start <= int(i) < s.stop for i, s in zip(idx, sel, strict=True))
 
 
-def _probe(ctx: _Context, precomputed: dict[int, tuple[bool, Any]]) -> dict[str, OutputSpec]:
+def _probe(ctx: _Context, precomputed: dict[int, tuple[bool, Any]],
+           tracker: _PointProgress | None = None) -> dict[str, OutputSpec]:
     """Evaluate leading points until one succeeds; its outputs fix the layout (kept for reuse)."""
     last: Exception | None = None
     for count, idx in enumerate(np.ndindex(*ctx.shape)):
@@ -710,7 +771,11 @@ def _probe(ctx: _Context, precomputed: dict[int, tuple[bool, Any]]) -> dict[str,
                 raise
             precomputed[flat] = (False, _failure(exc))
             last = exc
+            if tracker is not None:
+                tracker.point(tuple(i // c for i, c in zip(idx, ctx.chunks, strict=True)))
             continue
+        if tracker is not None:
+            tracker.point(tuple(i // c for i, c in zip(idx, ctx.chunks, strict=True)))
         specs = {name: OutputSpec.infer(name, value) for name, value in raw.items()}
         probed = dataclasses.replace(ctx, specs=specs)
         precomputed[flat] = (True, probed.converted(idx, raw))
