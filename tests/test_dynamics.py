@@ -759,3 +759,30 @@ def test_dense_to_csr_switch_depends_on_size_and_density(monkeypatch):
         monkeypatch.setattr(_fixed_step, "CSR_DENSITY_CACHED", cached)
         got = simulate(net, x0, (0.0, 3.0), method="heun", dt=0.01, backend="numba")
         np.testing.assert_allclose(got.x, ref.x, rtol=0, atol=1e-13)
+
+
+@needs_numba
+@pytest.mark.parametrize("method", ["euler", "exp-euler", "rk4"])
+def test_kernel_reports_the_first_bad_neuron_as_the_numpy_loop_does(method):
+    # the kernel checks bounds by a vectorised reduction and searches the neuron only then
+    W = np.diag([0.5, -0.2, 0.3, 2.0, 0.1, 2.0])  # neurons 3 and 5 run away together
+    net = Network(W=W, u=[0.1, 0.2, 0.3, 0.0, 0.5, 0.0], activation=Linear())
+    x0 = [0.0, 0.0, 0.0, 1.0, 0.0, 0.5]
+    runs = [simulate(net, x0, (0.0, 60.0), method=method, dt=0.01, backend=b)
+            for b in ("numba", "numpy")]
+    for tr in runs:
+        assert tr.status == "diverged" and "neuron 3" in tr.message, tr.message
+        assert np.all(np.isfinite(tr.x)) and np.all(np.abs(tr.x) <= 1e12)
+    assert runs[0].steps == runs[1].steps and runs[0].message == runs[1].message
+    np.testing.assert_allclose(runs[0].x, runs[1].x, rtol=1e-12)
+    # a NaN (inf − inf in the product) is caught too, at the neuron where it appears
+    nan_net = Network(W=[[0.0, 0.0, 0.0], [1e300, 0.0, -1e300], [0.0, 0.0, 0.0]],
+                      activation=Linear())
+    runs = [simulate(nan_net, [1e10, 0.0, 1e10], (0.0, 1.0), method=method, dt=0.1,
+                     backend=b) for b in ("numba", "numpy")]
+    for tr in runs:
+        assert tr.status == "diverged" and "non-finite" in tr.message
+        assert np.all(np.isfinite(tr.x))
+    assert runs[0].message == runs[1].message  # rk4's later stages spread it to neuron 0
+    if method != "rk4":
+        assert "neuron 1" in runs[0].message

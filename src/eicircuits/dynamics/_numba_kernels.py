@@ -196,23 +196,23 @@ def advance(x, s0, k, model, scheme, buffers, save, bound):
     nsave = save_steps.shape[0]
     stages = b.shape[0]
     for j in range(k):
-        bad = -1
+        # an and-reduction LLVM vectorises; the first bad neuron is searched only on failure
+        # (a per-neuron branch in these loops cost 0.25 µs of a 3 µs step at n = 160)
+        ok = True
         if code == 0:
             target(x, T, P, model)
             for i in range(n):
                 v = x[i] + coef[i] * (T[i] - x[i])
                 if noisy:
                     v += inc[j, i]
-                T[i] = v if abs(v) >= FLUSH else 0.0
-                if bad < 0 and not (abs(v) <= bound):
-                    bad = i
+                T[i] = 0.0 if abs(v) < FLUSH else v  # NaN kept, for the search below
+                ok &= abs(v) <= bound  # False for NaN
         elif code == 1:
             target(x, T, P, model)
             for i in range(n):
                 v = T[i] + (x[i] - T[i]) * coef[i]
-                T[i] = v if abs(v) >= FLUSH else 0.0
-                if bad < 0 and not (abs(v) <= bound):
-                    bad = i
+                T[i] = 0.0 if abs(v) < FLUSH else v  # NaN kept, for the search below
+                ok &= abs(v) <= bound  # False for NaN
         else:
             for st in range(stages):
                 Y[:] = x
@@ -229,11 +229,12 @@ def advance(x, s0, k, model, scheme, buffers, save, bound):
                 for st in range(stages):
                     acc += b[st] * K[st, i]
                 v = x[i] + dt * acc
-                T[i] = v if abs(v) >= FLUSH else 0.0
-                if bad < 0 and not (abs(v) <= bound):
-                    bad = i
-        if bad >= 0:
-            return j, r, bad
+                T[i] = 0.0 if abs(v) < FLUSH else v  # NaN kept, for the search below
+                ok &= abs(v) <= bound  # False for NaN
+        if not ok:
+            for i in range(n):
+                if not (abs(T[i]) <= bound):
+                    return j, r, i
         x[:] = T
         s = s0 + j + 1
         while r < nsave and save_steps[r] == s:
