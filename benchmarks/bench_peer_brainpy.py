@@ -49,7 +49,7 @@ from bench_peer_neurolib import (
     wilson_cowan_network,
 )
 
-from eicircuits import simulate
+from eicircuits import simulate, simulate_batch
 from eicircuits.dynamics import _kernels
 
 BRAINPY_SCRIPT = r"""
@@ -132,6 +132,18 @@ print(json.dumps(out))
 """
 
 
+def run_ours_jax(net, x0: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """eicircuits' JAX backend (one member of ``simulate_batch``, float64), every step saved."""
+    import time
+
+    t, c = time.perf_counter(), time.process_time()
+    res = simulate_batch(net, x0[None, :], (0.0, DURATION), method="euler", dt=DT,
+                         backend="jax")
+    elapsed, cpu = time.perf_counter() - t, time.process_time() - c
+    assert res.x.shape == (1, round(DURATION / DT) + 1, net.n), res.x.shape
+    return elapsed, cpu, res.x[0]
+
+
 def run_peer(python: str, script: str, args: list[str]) -> dict | None:
     """Run ``script`` with ``python`` in a subprocess; the last stdout line is JSON."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -181,6 +193,18 @@ def main() -> None:
             x_ref, x_ref_transient = xs[-1], xs[:2001:10]
         rows.append((f"eicircuits euler/{backend} (float64)", cold, warm, cpu,
                      float(np.max(np.abs(xs[-1] - x_ref))),
+                     float(np.max(np.abs(xs[:2001:10] - x_ref_transient)))))
+
+    try:
+        import jax  # noqa: F401
+    except ImportError:
+        print("eicircuits jax backend: skipped (jax is not installed)")
+    else:
+        cold = run_ours_jax(net, x0)[0]
+        runs = [run_ours_jax(net, x0) for _ in range(args.repeat)]
+        xs = runs[-1][2]
+        rows.append(("eicircuits euler/jax (float64)", cold, min(r[0] for r in runs),
+                     min(r[1] for r in runs), float(np.max(np.abs(xs[-1] - x_ref))),
                      float(np.max(np.abs(xs[:2001:10] - x_ref_transient)))))
 
     versions = None
