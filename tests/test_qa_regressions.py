@@ -131,3 +131,21 @@ def test_fingerprint_of_a_builder_whose_closure_holds_a_class() -> None:
 
     f1, f2 = fingerprint_callable(make(1.0)), fingerprint_callable(make(2.0))
     assert f1 == fingerprint_callable(make(1.0)) and f1 != f2
+
+
+def test_sweep_cli_names_force_for_a_store_of_another_sweep(tmp_path: Path, capsys) -> None:
+    # rerunning `eicircuits sweep` with another grid into the same --out said "delete the
+    # store", not that --force does it
+    from eicircuits.cli import main
+
+    spec = tmp_path / "wc.toml"
+    spec.write_text('[builder]\nname = "wilson_cowan"\nw_ee = 0.5\nw_ei = 1.0\nw_ie = 1.0\n'
+                    'w_ii = 0.5\nu_e = 1.0\n')
+    out = str(tmp_path / "s.zarr")
+    assert main(["sweep", str(spec), "--grid", "w_ee=0.5,0.8", "--analysis", "certified",
+                 "--out", out, "--scheduler", "sync"]) == 0
+    capsys.readouterr()
+    assert main(["sweep", str(spec), "--grid", "w_ei=1,2", "--analysis", "certified",
+                 "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert "different sweep" in err and "--force" in err and len(err.strip().splitlines()) == 1

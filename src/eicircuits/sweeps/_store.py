@@ -199,7 +199,8 @@ def check_compatible(path: str | os.PathLike[str], old: Mapping[str, Any],
     import zarr
 
     where = f"store {str(path)!r} was written for a different sweep"
-    fix = "; give another store path, or delete the store to start again"
+    fix = ("; give another store path, or delete the store to start again "
+           "(`eicircuits sweep --force` deletes it)")
     if old.get("format") != FORMAT:
         raise ValidationError(f"{where}: store format {old.get('format')} != {FORMAT}{fix}")
     if list(old["dims"]) != list(new["dims"]):
