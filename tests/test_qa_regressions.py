@@ -149,3 +149,20 @@ def test_sweep_cli_names_force_for_a_store_of_another_sweep(tmp_path: Path, caps
                  "--out", out]) == 2
     err = capsys.readouterr().err
     assert "different sweep" in err and "--force" in err and len(err.strip().splitlines()) == 1
+
+
+def test_sweep_summary_counts_integer_categories() -> None:
+    # `eicircuits sweep --analysis winner` printed "winner: min 22, max 22": an index is a
+    # category; say which values occur and how often (-1: no single winner)
+    import numpy as np
+    import xarray as xr
+
+    from eicircuits.cli.sweep import _summary
+
+    ds = xr.Dataset({"winner": ("f", np.array([22, 22, -1])),
+                     "rate": ("f", np.array([0.5, 0.25, np.nan]))}, coords={"f": [1, 2, 3]})
+    text = _summary(ds)
+    assert "winner (value: points): 22: 2, none: 1" in text
+    assert "rate: min 0.25, max 0.5, 1 nan" in text
+    many = xr.Dataset({"count": ("f", np.arange(40))}, coords={"f": np.arange(40)})
+    assert "count: min 0, max 39" in _summary(many)

@@ -117,6 +117,10 @@ def register(sub: Any) -> argparse.ArgumentParser:
     return p
 
 
+#: Integer outputs with at most this many distinct values are summarised by their counts.
+_FEW_LABELS = 12
+
+
 def _summary(ds: Any) -> str:
     lines = ["dimensions: " + ", ".join(f"{d} = {n}" for d, n in ds.sizes.items())]
     for name, var in ds.data_vars.items():
@@ -129,6 +133,14 @@ def _summary(ds: Any) -> str:
             lines.append(f"{name}: {parts}")
         elif values.dtype.kind == "b":
             lines.append(f"{name}: {int(values.sum())} of {values.size} true")
+        elif values.dtype.kind in "iu" and 0 < np.unique(values).size <= _FEW_LABELS:
+            # a category (a winner's index, a count): how often each value occurs, not min/max
+            labels, counts = np.unique(values, return_counts=True)
+            none = -1 if name == "winner" else None
+            parts = ", ".join(f"{'none' if lab == none else lab}: {c}" for lab, c in
+                              sorted(zip(labels.tolist(), counts.tolist(), strict=True),
+                                     key=lambda t: -t[1]))
+            lines.append(f"{name} (value: points): {parts}")
         else:
             finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
             if finite.size:
