@@ -166,3 +166,18 @@ def test_sweep_summary_counts_integer_categories() -> None:
     assert "rate: min 0.25, max 0.5, 1 nan" in text
     many = xr.Dataset({"count": ("f", np.arange(40))}, coords={"f": np.arange(40)})
     assert "count: min 0, max 39" in _summary(many)
+
+
+def test_certificate_headline_names_kind_and_method_once() -> None:
+    # `eicircuits certify` printed "CERTIFIED (contraction-linf, contraction-linf)" and
+    # "NOT CERTIFIED (refuted) (none, excitatory-subnetwork)"
+    from eicircuits import Network
+    from eicircuits.stability import certify
+
+    ok = str(certify(Network(W=[[0.2, -0.3], [0.4, -0.1]], cell_types="EI")))
+    assert ok.startswith("CERTIFIED (contraction-linf): ")
+    net, _ = _isn(100)
+    bad = str(certify(net))
+    assert bad.startswith("NOT CERTIFIED (refuted by excitatory-subnetwork): ")
+    lds = str(certify(Network(W=[[0.5, -1.0], [2.0, -0.5]], cell_types="EI"), method="lds"))
+    assert lds.startswith("CERTIFIED (lds, 2x2): ")

@@ -477,7 +477,18 @@ class Certificate(Result):
         head = {"certified": "CERTIFIED", "refuted": "NOT CERTIFIED (refuted)",
                 "numerical_evidence": "NOT CERTIFIED (numerical evidence only)",
                 "inconclusive": "NOT CERTIFIED"}[self.status]
-        parts = [f"{head} ({self.kind}, {self.method}): {self.statement}"]
+        # "(contraction-linf)" rather than "(contraction-linf, contraction-linf)"; a refusal
+        # has no kind: "(by excitatory-subnetwork)" rather than "(none, excitatory-subnetwork)"
+        if self.kind == "none":
+            how = f"by {self.method}"
+        elif self.method in (self.kind, "", None):
+            how = self.kind
+        else:
+            how = f"{self.kind}, {self.method}"
+        if self.status == "refuted":
+            parts = [f"NOT CERTIFIED (refuted {how}): {self.statement}"]
+        else:
+            parts = [f"{head} ({how}): {self.statement}"]
         if self.margin is not None:
             parts.append(f"margin = {self.margin:.6g}")
         if self.rate is not None:
