@@ -96,6 +96,11 @@ def _project_row(v: FloatArray, A: FloatArray, b: FloatArray, lo: FloatArray, hi
     w = np.clip(v - A.T @ lam, lo, hi)
     F = A @ w - b
     norm = float(np.linalg.norm(F))
+    w0 = np.clip(v, lo, hi)
+    F0 = A @ w0 - b
+    norm0 = float(np.linalg.norm(F0))
+    if norm0 <= norm:  # the warm start is worse than a cold one: restart from λ = 0
+        lam, w, F, norm = np.zeros_like(lam), w0, F0, norm0
     scale = 1e-13 * max(1.0, float(np.linalg.norm(b)))
     mu = 1e-8 * max(float(np.einsum("ij,ij->", A, A)) / max(1, A.shape[0]), 1e-300)
     for _ in range(iters):
@@ -260,8 +265,8 @@ def synthesize_first_order(
         history.append(r)
         if r < 1e-11 * max(1.0, float(np.max(np.abs(R)))):
             break
-        if iterations > 100 and r > 0.99 * history[-100]:
-            break  # stalled: less than 1 % progress in 100 rounds (e.g. targets that fix W)
+        if iterations > 200 and min(history[-100:]) > 0.99 * min(history[:-100]):
+            break  # stalled: the best residual improved < 1 % in 100 rounds
     Y = p[:, None] * polish(Y / p[:, None], t, max_weight, max_self)
     W = Y / p[:, None]
     d = np.diag(W)
