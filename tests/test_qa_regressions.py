@@ -229,3 +229,25 @@ def test_the_majorant_test_does_not_fire_where_its_premise_fails() -> None:
     assert max(abs(np.linalg.eigvals(np.abs(W)))) > 1.0  # the oracle: majorant not Hurwitz
     ls = local_stability(net, np.zeros(net.n), dense_limit=100)
     assert ls.verdict == "undecided" and "kink" in ls.message
+
+
+def test_a_long_ascent_reports_progress(monkeypatch) -> None:
+    # `certify --method lds --time-limit 60` on 5000 neurons printed one line, then nothing
+    # for 60 s; the ascent now reports its elapsed time and best margin periodically
+    import numpy as np
+
+    import eicircuits.stability._lds as lds_mod
+    from eicircuits import Network
+    from eicircuits.stability import certify
+
+    monkeypatch.setattr(lds_mod, "ASCENT_REPORT_EVERY", 0.0)
+    n = 120
+    rng = np.random.default_rng(1)
+    W = 2.0 * rng.standard_normal((n, n)) / np.sqrt(n)
+    np.fill_diagonal(W, 0.0)
+    lines: list[str] = []
+    cert = certify(Network(W=W), method="ascent", time_limit=2.0, progress=lines.append)
+    assert not cert.certified
+    ascent = [s for s in lines if "lds ascent on n = 120" in s]
+    assert ascent and "best margin so far" in ascent[0] and "s left" in ascent[0]
+    assert lds_mod.ASCENT_PROGRESS.get() is None  # reset after the call

@@ -44,7 +44,7 @@ from .._limits import DENSE_EIG_LIMIT
 from .._report import Section
 from ..errors import EICircuitsWarning, SolverError, ValidationError
 from ..network import Network
-from ._lds import SDP_LIMIT, LDSResult, lds
+from ._lds import ASCENT_PROGRESS, SDP_LIMIT, LDSResult, lds
 from ._local import LocalStability, local_stability  # the one local verdict (re-exported)
 from .certificate import (
     Certificate,
@@ -462,21 +462,31 @@ def certify(net: Network, *, method: str = "auto", solver: str | None = None,
             if exc is not None:
                 raise exc
         opts = {"solver": solver, "optimize": optimize, "time_limit": time_limit}
-        if method == "auto":
-            cert = _auto(net, clock, **opts)
-        else:
-            clock.step(method)
-            # a search for LDS weights cannot succeed where a cheap necessary condition fails
-            # (some W_ii ≥ 1, or ρ(W_EE) ≥ 1): refute in O(nnz) instead of searching until the
-            # time limit (a 5000-neuron ISN: 60 s of ascent, "inconclusive")
-            cert = _necessary_refutation(net) if method in _LDS_SEARCHES else None
-            if cert is None:
-                cert = _checked(net, METHODS[method](net, **opts)) or _failed(net, method)
+        # long ascents report every ASCENT_REPORT_EVERY seconds through the same progress lines
+        token = ASCENT_PROGRESS.set(say if progress is not None else None)
+        try:
+            cert = _run(net, method, clock, opts)
+        finally:
+            ASCENT_PROGRESS.reset(token)
     stats = {"seconds": clock.elapsed(), "n": n, "steps": clock.steps,
              "time_limit": time_limit}
     if progress is not None:
         say(f"certify: {cert.status} after {stats['seconds']:.1f} s")
     return dataclasses.replace(cert, stats=stats)
+
+
+def _run(net: Network, method: str, clock: _Clock, opts: dict[str, Any]) -> Certificate:
+    """The search of :func:`certify` once the activations and delays have been accepted."""
+    if method == "auto":
+        return _auto(net, clock, **opts)
+    clock.step(method)
+    # a search for LDS weights cannot succeed where a cheap necessary condition fails
+    # (some W_ii ≥ 1, or ρ(W_EE) ≥ 1): refute in O(nnz) instead of searching until the
+    # time limit (a 5000-neuron ISN: 60 s of ascent, "inconclusive")
+    cert = _necessary_refutation(net) if method in _LDS_SEARCHES else None
+    if cert is None:
+        cert = _checked(net, METHODS[method](net, **opts)) or _failed(net, method)
+    return cert
 
 
 # ---------------------------------------------------------------------- report

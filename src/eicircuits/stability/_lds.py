@@ -32,9 +32,11 @@ False
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import time
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -311,9 +313,17 @@ def _ei_start(A: Any, At: Any, e_mask: FloatArray | None, dense: bool,
     return np.where(e_mask, 1.0, np.exp(s_best))
 
 
+#: Where the ascent reports on long searches (``certify(progress=…)`` sets it for its call).
+ASCENT_PROGRESS: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar(
+    "ASCENT_PROGRESS", default=None)
+#: Seconds between two progress lines of the ascent.
+ASCENT_REPORT_EVERY = 10.0
+
+
 def _lds_ascent(A: Any, *, e_mask: FloatArray | None, optimize: bool, max_iter: int,
                 time_limit: float | None) -> LDSResult:
     n = A.shape[0]
+    report = ASCENT_PROGRESS.get()
     dense_eig = n <= _DENSE_EIG_LIMIT
     if dense_eig and sp.issparse(A):
         A = A.toarray()
@@ -327,7 +337,19 @@ def _lds_ascent(A: Any, *, e_mask: FloatArray | None, optimize: bool, max_iter: 
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
     p0 = _ei_start(As, At, e_mask, dense_eig, deadline)
-    state: dict[str, Any] = {"best": None, "best_val": np.inf, "v0": None}
+    state: dict[str, Any] = {"best": None, "best_val": np.inf, "v0": None,
+                             "reported": time.perf_counter()}
+
+    def tell() -> None:
+        now = time.perf_counter()
+        if report is None or now - state["reported"] < ASCENT_REPORT_EVERY:
+            return
+        state["reported"] = now
+        # val = λ_max(P·A/scale + (A/scale)ᵀP) / mean(p): margin ≈ −val·scale/2 (> 0 certifies)
+        left = "" if deadline is None else f", {max(0.0, deadline - now):.0f} s left"
+        report(f"certify: lds ascent on n = {n}: {now - t0:.0f} s, best margin so far "
+               f"{-state['best_val'] * scale / 2:.3g} (a positive margin certifies){left}")
+
     # Stop early (not optimize) once the true λ_max is below this (scaled units, mean p = 1).
     target = 1e-4
 
@@ -363,6 +385,7 @@ def _lds_ascent(A: Any, *, e_mask: FloatArray | None, optimize: bool, max_iter: 
         return f, p * grad_p
 
     def callback(xk: FloatArray) -> None:
+        tell()
         if time_limit is not None and time.perf_counter() - t0 > time_limit:
             raise _Done
         if not optimize and state["best_val"] < -target:
