@@ -17,6 +17,7 @@ __all__ = [
     "RESOLVENT_LIMIT",
     "SPLU_FALLBACK_MAX",
     "LSODA_DENSE_JAC_LIMIT",
+    "LSODA_LIMIT",
     "SINGLE_THREAD_MAX",
     "ENUMERATION_LIMIT",
     "MAX_FILE_ENTRIES",
@@ -59,6 +60,10 @@ SPLU_FALLBACK_MAX = 5_000
 
 #: Largest n for which LSODA gets a dense Jacobian.
 LSODA_DENSE_JAC_LIMIT = 2_000
+
+#: Largest n LSODA may integrate: it always factors a dense n × n Jacobian (n = 10⁵ would
+#: need 75 GiB); above it use 'BDF'/'Radau' (sparse Jacobian) or a fixed-step method.
+LSODA_LIMIT = 5_000
 
 #: Up to this n, dense linear algebra runs on one BLAS thread (faster on shared machines).
 SINGLE_THREAD_MAX = 2_000

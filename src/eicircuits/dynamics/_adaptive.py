@@ -21,6 +21,8 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy import integrate
 
+from .._limits import LSODA_LIMIT
+from ..errors import SizeLimitError
 from ._problem import Problem, divergence_message
 from ._trajectory import Trajectory
 
@@ -100,6 +102,12 @@ def run_adaptive(
     A stimulus protocol is integrated piece by piece between its switching times (a new solver
     starts at each switch), so no step straddles a discontinuity.
     """
+    if method == "LSODA" and prob.n > LSODA_LIMIT:
+        raise SizeLimitError(
+            f"method: 'LSODA' factors a dense {prob.n} × {prob.n} Jacobian "
+            f"({8 * prob.n**2 / 2**30:.3g} GiB); it is allowed up to n = {LSODA_LIMIT}. Use "
+            "method='BDF' or 'Radau' (sparse Jacobian) or a fixed-step method (dt=...)"
+        )
     t0, t1 = prob.t0, prob.t1
     extra_fev = 0
     ts: list[float] = []
