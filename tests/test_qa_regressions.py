@@ -278,3 +278,14 @@ def test_a_margin_beyond_what_rounding_bounds_prove_is_claimed_smaller() -> None
     assert back is not None and back.certified and back.verify().valid
     assert 0 < back.margin < true
 
+
+def test_auto_never_advises_method_auto(monkeypatch) -> None:
+    # certify (method 'auto') said "method 'lds' found no certificate ...; try method='auto'"
+    import eicircuits.stability._certify as cm
+    from eicircuits.circuits import random_ei
+
+    monkeypatch.setattr(cm, "_m_linf", lambda net, **_: None)  # force the LDS search
+    monkeypatch.setattr(cm, "_checked", lambda net, cert: None)  # every candidate fails
+    cert = cm.certify(random_ei(20, gain=0.9, rng=1))
+    assert not cert.certified
+    assert "found no certificate" in cert.statement and "method='auto'" not in cert.statement

@@ -328,9 +328,11 @@ def _checked(net: Network, cert: Certificate | None) -> Certificate | None:
 _CLAIM_LESS = (0.5, 0.05)
 
 
-def _failed(net: Network, method: str) -> Certificate:
+def _failed(net: Network, method: str, *, auto: bool = False) -> Certificate:
+    # inside method='auto', advising method='auto' would send the user in a circle
+    tail = "" if auto else "; try method='auto'"
     return _inconclusive(net, method, f"method {method!r} found no certificate that passes "
-                         "independent verification; try method='auto'")
+                         f"independent verification{tail}")
 
 
 class _Clock:
@@ -395,7 +397,7 @@ def _auto(net: Network, clock: _Clock, **opts: Any) -> Certificate:
     clock.step("lds")
     cert = keep(_checked(net, METHODS["lds"](net, **{**opts, "time_limit": clock.remaining()})))
     if cert is None:
-        return evidence or _failed(net, "lds")
+        return evidence or _failed(net, "lds", auto=True)
     if (cert.certified and net.equal_tau and net.n <= _AUTO_L2_LIMIT
             and not clock.expired()):
         clock.step("contraction-l2")
