@@ -92,15 +92,23 @@ def _row_boxes(p: FloatArray, sign: FloatArray, mask: NDArray[np.bool_],
 def _project_row(v: FloatArray, A: FloatArray, b: FloatArray, lo: FloatArray, hi: FloatArray,
                  lam: FloatArray, iters: int = 10) -> tuple[FloatArray, FloatArray]:
     """``argmin ‖w − v‖`` s.t. ``A w = b``, ``lo ≤ w ≤ hi``: ``w = clip(v − Aᵀλ)`` with the dual
-    ``λ`` from semismooth Newton on ``A w(λ) = b`` (backtracking on the residual norm)."""
+    ``λ`` from semismooth Newton on ``A w(λ) = b`` (backtracking on the residual norm), from the
+    warm start ``lam``, and from ``λ = 0`` when that ends worse than the cold start began."""
+    w, lam_w, norm = _newton_row(v, A, b, lo, hi, lam, iters)
+    w0 = np.clip(v, lo, hi)
+    norm0 = float(np.linalg.norm(A @ w0 - b))
+    if norm > norm0:  # the warm start led astray (v moved far): restart from λ = 0
+        w_c, lam_c, norm_c = _newton_row(v, A, b, lo, hi, np.zeros_like(lam), iters)
+        if norm_c < norm:
+            return w_c, lam_c
+    return w, lam_w
+
+
+def _newton_row(v: FloatArray, A: FloatArray, b: FloatArray, lo: FloatArray, hi: FloatArray,
+                lam: FloatArray, iters: int) -> tuple[FloatArray, FloatArray, float]:
     w = np.clip(v - A.T @ lam, lo, hi)
     F = A @ w - b
     norm = float(np.linalg.norm(F))
-    w0 = np.clip(v, lo, hi)
-    F0 = A @ w0 - b
-    norm0 = float(np.linalg.norm(F0))
-    if norm0 <= norm:  # the warm start is worse than a cold one: restart from λ = 0
-        lam, w, F, norm = np.zeros_like(lam), w0, F0, norm0
     scale = 1e-13 * max(1.0, float(np.linalg.norm(b)))
     mu = 1e-8 * max(float(np.einsum("ij,ij->", A, A)) / max(1, A.shape[0]), 1e-300)
     for _ in range(iters):
@@ -126,7 +134,7 @@ def _project_row(v: FloatArray, A: FloatArray, b: FloatArray, lo: FloatArray, hi
         else:
             break
         lam, w, F, norm = lam_t, w_t, F_t, n_t
-    return w, lam
+    return w, lam, norm
 
 
 def synthesize_first_order(
@@ -265,8 +273,8 @@ def synthesize_first_order(
         history.append(r)
         if r < 1e-11 * max(1.0, float(np.max(np.abs(R)))):
             break
-        if iterations > 200 and min(history[-100:]) > 0.99 * min(history[:-100]):
-            break  # stalled: the best residual improved < 1 % in 100 rounds
+        if iterations >= 400 and min(history[-200:]) > 0.99 * min(history[-400:-200]):
+            break  # stalled: the best residual improved < 1 % over 200 rounds
     Y = p[:, None] * polish(Y / p[:, None], t, max_weight, max_self)
     W = Y / p[:, None]
     d = np.diag(W)
