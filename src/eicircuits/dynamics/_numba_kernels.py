@@ -122,8 +122,8 @@ def phi_inplace(z, codes, params, scratch):
 def matvec_add(x, out, u, mat):
     """``out = W x + u``; ``mat = (dense, Wd, indptr, indices, data)``.
 
-    Dense: four rows at a time, so each ``x[j]`` loaded serves four accumulators (3.7 → 2.6 µs
-    per product at n = 160, 161 → 139 µs at n = 1000).
+    Dense: four rows at a time, so each ``x[j]`` loaded serves four accumulators (best of 15
+    interleaved runs: 2.15 → 2.01 µs per product at n = 160, 127 → 114 µs at n = 1000).
     """
     dense, Wd, indptr, indices, data = mat
     n = x.shape[0]
