@@ -197,7 +197,7 @@ def advance(x, s0, k, model, scheme, buffers, save, bound):
     stages = b.shape[0]
     for j in range(k):
         # an and-reduction LLVM vectorises; the first bad neuron is searched only on failure
-        # (a per-neuron branch in these loops cost 0.25 µs of a 3 µs step at n = 160)
+        # (a per-neuron branch in these loops cost 0.1–0.25 µs of a 3 µs step at n = 160)
         ok = True
         if code == 0:
             target(x, T, P, model)
