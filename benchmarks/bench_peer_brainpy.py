@@ -18,12 +18,31 @@ whole trajectory as a NumPy array on the host. Agreement with eicircuits' trajec
 the 160 final states (the network settles on a fixed point within about 100 ms) and over the
 transient, every 10th step of the first 200 ms.
 
-BrainPy and neurolib run in their own virtual environments (their pins differ from ours), in
-subprocesses: ``python3 -m venv BRAINPY_VENV && BRAINPY_VENV/bin/pip install brainpy jax``, and
-for neurolib see ``bench_peer_neurolib.py``. Run by hand::
+BrainPy and neurolib run in subprocesses, each with the python given. BrainPy 2.8.2 installs
+into eicircuits' own environment without changing its pins (jax 0.10.2, numpy 2.4.6), so that
+python will do; neurolib brings ~35 packages of its own, so give it a separate environment
+(``python3 -m venv NEUROLIB_VENV && NEUROLIB_VENV/bin/pip install neurolib``). Run by hand::
 
-    python benchmarks/bench_peer_brainpy.py --brainpy-python PATH/TO/brainpy-venv/bin/python \
+    python benchmarks/bench_peer_brainpy.py --brainpy-python PATH/TO/python \
         [--neurolib-python PATH/TO/neurolib-venv/bin/python] [--float32]
+
+Measured (2-core shared VM, load average 1.7–2.7, ``--float32 --repeat 3``, OMP_NUM_THREADS=1;
+wall seconds, and warm CPU seconds in brackets, which the load disturbs less)::
+
+    eicircuits numba  float64   cold 1.28   warm 0.41 (CPU 0.29)
+    eicircuits numpy  float64   cold 1.55   warm 1.15 (CPU 0.73)
+    eicircuits jax    float64   cold 1.83   warm 0.68 (CPU 0.41)   one member of simulate_batch
+    BrainPy           float64   cold 1.06   warm 0.56 (CPU 0.30)
+    jax lax.scan      float64   cold 1.02   warm 0.38 (CPU 0.30)
+    BrainPy           float32   cold 0.41   warm 0.23 (CPU 0.15)
+    jax lax.scan      float32   cold 0.35   warm 0.22 (CPU 0.15)
+    neurolib (numba)  float64   cold 3.79   warm 1.64 (CPU 1.14)
+
+At float64 eicircuits' numba kernel is level with BrainPy on CPU time (0.29 vs 0.30 s); at
+float32 BrainPy is 2× faster (eicircuits has no float32 path). eicircuits' cold call pays numba's
+one-off set-up in a new process (~0.5 s of type registries and loading the cached kernel).
+Before this round's kernel changes the same run took 0.55–0.64 s warm (W at 26 % non-zeros went
+to the CSR loop, one-value-at-a-time logistic): 0.31 s after, same final states to 1e-17.
 """
 
 from __future__ import annotations
