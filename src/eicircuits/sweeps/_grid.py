@@ -42,6 +42,9 @@ MAX_POINTS_VECTORIZED = 100_000
 TARGET_CHUNKS = 64
 #: Default smallest chunk (points), so that a small sweep is not split into tiny tasks.
 MIN_POINTS_PER_CHUNK = 32
+#: ... unless that leaves fewer than this many chunks: a small sweep of expensive points (a 2 × 2
+#: grid of 5000-neuron networks, a minute each) must still spread over the workers.
+MIN_CHUNKS = 16
 
 
 def _number(text: str, where: str) -> float | int:
@@ -211,7 +214,9 @@ def normalize_chunks(chunks: Mapping[str, int] | None, dims: Sequence[str],
     :data:`MAX_POINTS_VECTORIZED` when every analysis has a vectorised path).
 
     The default aims at about :data:`TARGET_CHUNKS` chunks of :data:`MIN_POINTS_PER_CHUNK` to
-    :data:`MAX_POINTS_PER_CHUNK` points, filling the last (fastest) dimensions first.
+    :data:`MAX_POINTS_PER_CHUNK` points, filling the last (fastest) dimensions first, and at
+    least :data:`MIN_CHUNKS` chunks when the grid has that many points (so that a small grid of
+    expensive points runs in parallel).
 
     Raises
     ------
@@ -226,7 +231,9 @@ def normalize_chunks(chunks: Mapping[str, int] | None, dims: Sequence[str],
     >>> normalize_chunks(None, ["a", "b"], [1000, 1000])
     (1, 1000)
     >>> normalize_chunks(None, ["a", "b"], [5, 3])
-    (5, 3)
+    (1, 1)
+    >>> normalize_chunks(None, ["a", "b"], [40, 20])
+    (1, 20)
     >>> normalize_chunks({"a": 10}, ["a", "b"], [101, 101])
     (10, 16)
     """
@@ -242,7 +249,8 @@ def normalize_chunks(chunks: Mapping[str, int] | None, dims: Sequence[str],
             )
     total = math.prod(shape)
     target = min(max_points,
-                 max(MIN_POINTS_PER_CHUNK, math.ceil(total / TARGET_CHUNKS)))
+                 max(MIN_POINTS_PER_CHUNK, math.ceil(total / TARGET_CHUNKS)),
+                 max(1, math.ceil(total / MIN_CHUNKS)))
     fixed = math.prod(min(int(chunks[d]), s) for d, s in zip(dims, shape, strict=True)
                       if d in chunks)
     budget = max(1, target // max(fixed, 1))
