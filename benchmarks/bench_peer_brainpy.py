@@ -26,23 +26,25 @@ python will do; neurolib brings ~35 packages of its own, so give it a separate e
     python benchmarks/bench_peer_brainpy.py --brainpy-python PATH/TO/python \
         [--neurolib-python PATH/TO/neurolib-venv/bin/python] [--float32]
 
-Measured (2-core shared VM, load average 1.7–2.7, ``--float32 --repeat 3``, OMP_NUM_THREADS=1;
-wall seconds, and warm CPU seconds in brackets, which the load disturbs less)::
+Measured (2-core shared VM, load average 1.9, ``--float32 --repeat 3``, OMP_NUM_THREADS=1; wall
+seconds, equal to CPU seconds within 0.01 s in this run)::
 
-    eicircuits numba  float64   cold 1.28   warm 0.41 (CPU 0.29)
-    eicircuits numpy  float64   cold 1.55   warm 1.15 (CPU 0.73)
-    eicircuits jax    float64   cold 1.83   warm 0.68 (CPU 0.41)   one member of simulate_batch
-    BrainPy           float64   cold 1.06   warm 0.56 (CPU 0.30)
-    jax lax.scan      float64   cold 1.02   warm 0.38 (CPU 0.30)
-    BrainPy           float32   cold 0.41   warm 0.23 (CPU 0.15)
-    jax lax.scan      float32   cold 0.35   warm 0.22 (CPU 0.15)
-    neurolib (numba)  float64   cold 3.79   warm 1.64 (CPU 1.14)
+    eicircuits numba  float64   cold 0.55   warm 0.29
+    eicircuits numpy  float64   cold 1.03   warm 0.72
+    eicircuits jax    float64   cold 1.28   warm 0.43   (one member of simulate_batch)
+    BrainPy           float64   cold 0.49   warm 0.31
+    jax lax.scan      float64   cold 0.42   warm 0.31
+    BrainPy           float32   cold 0.28   warm 0.16
+    jax lax.scan      float32   cold 0.26   warm 0.15
+    neurolib (numba)  float64   cold 2.21   warm 1.05
 
-At float64 eicircuits' numba kernel is level with BrainPy on CPU time (0.29 vs 0.30 s); at
-float32 BrainPy is 2× faster (eicircuits has no float32 path). eicircuits' cold call pays numba's
-one-off set-up in a new process (~0.5 s of type registries and loading the cached kernel).
-Before this round's kernel changes the same run took 0.55–0.64 s warm (W at 26 % non-zeros went
-to the CSR loop, one-value-at-a-time logistic): 0.31 s after, same final states to 1e-17.
+At float64 eicircuits' numba kernel is 1.05× faster than BrainPy warm and 1.14× slower cold (a
+new process pays numba's one-off set-up, ~0.3–0.5 s of type registries and loading the cached
+kernel, where BrainPy pays tracing and XLA compilation); at float32 BrainPy is 1.8× (warm) and
+2× (cold) faster: eicircuits has no float32 path. Before this round's kernel changes the same
+loop took 0.44–0.64 s warm (W at 26 % non-zeros went to the CSR loop; a logistic evaluated one
+value at a time; a branch per neuron for the bound check), 0.31 s after, same final states to
+1e-17 (interleaved runs of both versions, load 1.7–2.7).
 """
 
 from __future__ import annotations
