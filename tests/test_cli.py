@@ -314,3 +314,41 @@ def test_certify_out_is_checked_first_and_not_overwritten(tmp_path: Path,
     assert main(["certify", spec, "--out", str(out)]) == 2
     assert "exists" in capsys.readouterr().err and out.read_text() == first
     assert main(["certify", spec, "--out", str(out), "--force"]) == 0
+
+
+# ------------------------------------------- CLI advice, and SPEC optional in every command
+def test_equilibrium_all_refusal_gives_cli_advice(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture) -> None:
+    """Too many neurons for --all: the advice is a CLI step, not a Python keyword."""
+    spec = tmp_path / "column.toml"
+    spec.write_text('[builder]\nname = "cortical_column"\nlayers = 3\nm = 8\nf = 1.0\n'
+                    'u = [1.0, 1.01, 1.02, 1.03, 1.04, 1.05, 1.06, 1.07]\n', encoding="utf-8")
+    assert load_spec(spec).n > 18
+    assert main(["equilibrium", str(spec), "--all"]) == 2
+    err = capsys.readouterr().err
+    assert "drop --all" in err and "Traceback" not in err
+    assert "max_n" not in err and "equilibrium()" not in err
+    # smooth activations: no enumeration; the advice is again a CLI step
+    smooth = tmp_path / "smooth.toml"
+    smooth.write_text(TINY + 'activation = "softplus"\n', encoding="utf-8")
+    assert main(["equilibrium", str(smooth), "--all"]) == 2
+    err = capsys.readouterr().err
+    assert "drop --all" in err and "equilibrium(net" not in err and "from_state" not in err
+
+
+def test_equilibrium_and_simulate_default_to_the_built_in_circuit(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """SPEC is optional as in analyze/game/certify: the same built-in default circuit."""
+    from eicircuits.spec import DEFAULT_SOURCE
+
+    net = load_spec(None)
+    assert main(["equilibrium", "--out", str(tmp_path / "eq.json")]) == 0
+    assert DEFAULT_SOURCE in capsys.readouterr().out
+    np.testing.assert_array_equal(json.loads((tmp_path / "eq.json").read_text())["x"],
+                                  equilibrium(net).x)
+    assert main(["simulate", "--out", str(tmp_path / "sim"), "--until-steady", "1e-9",
+                 "--quiet"]) == 0
+    assert DEFAULT_SOURCE in capsys.readouterr().out
+    with xr.open_dataarray(tmp_path / "sim" / "simulate.nc") as da:
+        assert da.sizes["neuron"] == net.n
+        np.testing.assert_allclose(da.values[-1], equilibrium(net).x, atol=1e-5)

@@ -1,4 +1,4 @@
-"""``eicircuits equilibrium SPEC``: one equilibrium exactly, or every equilibrium (``--all``)."""
+"""``eicircuits equilibrium [SPEC]``: one equilibrium exactly, or every equilibrium (``--all``)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
         description="Solve x = Φ(Wx + u) exactly (LCP for ReLU, box LCP for clipped ReLU, "
         "globalised Newton for smooth activations).",
     )
-    add_spec_argument(p, optional=False)
+    add_spec_argument(p, optional=True)
     p.add_argument("--method", default="auto", help="solver (default: %(default)s)")
     p.add_argument("--all", action="store_true",
                    help="every equilibrium by support enumeration (small networks), "
@@ -78,12 +78,28 @@ def _describe(net: Any, eq: Any) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from ..errors import SizeLimitError, ValidationError
     from ..fixed_points import equilibria, equilibrium
 
     net, label = load_network(args)
     out = check_out_file(args.out, args) if args.out else None  # before any computation
     if args.all:
-        found = equilibria(net)
+        try:
+            found = equilibria(net)
+        except SizeLimitError as exc:  # the library's advice (max_n=, equilibrium()) is Python
+            raise SizeLimitError(
+                f"--all: support enumeration on n = {net.n} neurons is too large (the work "
+                "grows like 2ⁿ or 3ⁿ); drop --all to get one equilibrium, with its local "
+                "stability"
+            ) from exc
+        except ValidationError as exc:  # not piecewise-linear: no enumeration at all
+            raise ValidationError(
+                "--all: support enumeration needs piecewise-linear activations (ReLU, "
+                "ClippedReLU, Linear); this network has "
+                f"{sorted({type(a).__name__ for a in net.activations})}; "
+                "drop --all to get one equilibrium (Newton), or run `eicircuits simulate` "
+                "from several --x0 to look for others"
+            ) from exc
         print(f"{label}: {len(found)} equilibri{'um' if len(found) == 1 else 'a'}")
         for k, eq in enumerate(found):
             print(f"[{k}] " + _describe(net, eq))

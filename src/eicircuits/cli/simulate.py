@@ -1,4 +1,4 @@
-"""``eicircuits simulate SPEC``: integrate a circuit and write the trajectory as NetCDF.
+"""``eicircuits simulate [SPEC]``: integrate a circuit and write the trajectory as NetCDF.
 
 Prints a short summary (status, method, time span, final rates) and writes
 ``simulate.nc`` (``Trajectory.to_xarray()``: dims ``time``, ``neuron``; coordinates neuron
@@ -37,7 +37,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
         description="Simulate the circuit of SPEC from t = 0 to --t-end and write "
         "simulate.nc (xarray/NetCDF) and simulate.json (status, settings) into --out.",
     )
-    add_spec_argument(p, optional=False)
+    add_spec_argument(p, optional=True)
     p.add_argument("--t-end", type=float, default=None,
                    help="end time, in the unit of tau (default: 30 × the largest tau)")
     p.add_argument("--dt", type=float, default=None,
