@@ -29,6 +29,7 @@ from ._limits import MAX_NEURONS
 from ._validate import check_real, check_sparse_structure, check_vector
 from ._validate import describe as _describe
 from .activations import Activation, ReLU, activation_from_spec
+from .delays import check_delays
 from .errors import DaleLawError, SizeLimitError, ValidationError
 
 __all__ = ["Network"]
@@ -105,8 +106,8 @@ class Network:
     delays : float, mapping, array_like or sparse matrix, optional
         Synaptic delays ``d_ij ≥ 0`` in the unit of time of the simulation (that of ``tau``):
         one number, ``{"E": d_E, "I": d_I}`` per presynaptic type, a vector per presynaptic
-        neuron, or an ``(n, n)`` matrix per synapse (see :mod:`eicircuits.dynamics._delays`).
-        Stored as a :class:`~eicircuits.dynamics.Delays` (``None``: no delays).
+        neuron, or an ``(n, n)`` matrix per synapse (see :mod:`eicircuits.delays`).
+        Stored as a :class:`~eicircuits.delays.Delays` (``None``: no delays).
 
     Raises
     ------
@@ -145,9 +146,7 @@ class Network:
         object.__setattr__(self, "names", self._check_names(self.names, n))
         if self.cell_types is not None:
             self._check_dale()
-        if self.delays is not None:  # validated and normalised by the dynamics package
-            from .dynamics._delays import check_delays
-
+        if self.delays is not None:
             object.__setattr__(self, "delays", check_delays(self.delays, W, self.cell_types))
 
     # ------------------------------------------------------------------ validation

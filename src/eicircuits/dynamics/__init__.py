@@ -28,8 +28,8 @@ Examples
 ('success', 2.0)
 """
 
+from ..delays import Delays
 from ._batch import BatchTrajectory, simulate_batch
-from ._delays import Delays
 from ._extended import SDE_METHODS
 from ._simulate import METHODS, simulate
 from ._tableaux import TABLEAUX

@@ -34,11 +34,11 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from ..delays import MAX_DELAY_GROUPS
 from ..errors import ValidationError
 from ..network import Network
 from ..noise import Noise
 from ..stimulus import Stimulus
-from ._delays import MAX_DELAY_GROUPS
 from ._tableaux import TABLEAUX
 
 __all__ = ["SDE_METHODS", "ExtendedCore", "member_rngs", "check_history"]

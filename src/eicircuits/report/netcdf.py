@@ -133,7 +133,7 @@ def network_from_dataset(ds: Any) -> Any:
              if int(ds.attrs["has_cell_types"]) else None)
     extra: dict[str, Any] = {}
     if "delay_value" in ds:
-        from ..dynamics._delays import Delays
+        from ..delays import Delays
 
         extra["delays"] = Delays(n, ds["delay_row"].values.astype(np.int64),
                                  ds["delay_col"].values.astype(np.int64),

@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from ..errors import ValidationError
+from .errors import ValidationError
 
 __all__ = ["Delays", "check_delays", "MAX_DELAY_GROUPS"]
 
