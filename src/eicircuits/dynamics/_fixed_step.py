@@ -15,6 +15,10 @@ built in) and a NumPy loop with preallocated buffers and in-place operations (sp
 go straight into the output buffer through SciPy's CSR kernel, so a step allocates nothing).
 The driver between chunks checks for divergence, ``until_steady``, ``max_steps`` and writes
 checkpoints that :func:`~eicircuits.simulate` can resume from.
+
+Both backends run in float64 or, with ``dtype=np.float32``, in float32: the state, ``W``, ``u``,
+the step coefficients, the stage buffers and the saved rows in single precision (the numba
+kernel is compiled once per dtype; half the bytes per mat-vec and twice the SIMD lanes).
 """
 
 from __future__ import annotations
@@ -123,8 +127,9 @@ def _inplace_activation(net: Any) -> Any:
 class _NumpyStepper:
     """Advance the state with NumPy, in place; the reference implementation of the kernel."""
 
-    def __init__(self, prob: Problem, method: str) -> None:
+    def __init__(self, prob: Problem, method: str, dtype: Any = np.float64) -> None:
         self.prob = prob
+        self.dtype = dt_ = np.dtype(dtype)
         net = prob.net
         self.n = n = net.n
         self.scheme, self.stages, _ = FIXED_METHODS[method]
@@ -134,16 +139,19 @@ class _NumpyStepper:
         self.sparse = net.is_sparse
         W = net.W
         if self.sparse:
-            self.W = W
-            self.csr = (_index32(W.indptr), _index32(W.indices), W.data)
+            self.W = W if W.dtype == dt_ else W.astype(dt_)
+            self.csr = (_index32(W.indptr), _index32(W.indices), self.W.data)
         else:
-            self.W = np.ascontiguousarray(W)
+            self.W = np.ascontiguousarray(W, dtype=dt_)
         self.tau = net.tau
-        self.T = np.empty(n)
-        self.P = np.empty(n)
-        self.Y = np.empty(n)
-        self.tmp = np.empty(n)
-        self.K = np.empty((self.stages, n))
+        # the bound as a number of the state's precision, clipped to its range: NumPy compares
+        # a float32 array with a Python float in float32, where 1e300 would be inf
+        self.bound = dt_.type(min(prob.bound, float(np.finfo(dt_).max)))
+        self.T = np.empty(n, dt_)
+        self.P = np.empty(n, dt_)
+        self.Y = np.empty(n, dt_)
+        self.tmp = np.empty(n, dt_)
+        self.K = np.empty((self.stages, n), dt_)
         self._coef_cache: dict[float, FloatArray] = {}
 
     def _matvec_add(self, x: FloatArray, out: FloatArray, u: FloatArray) -> None:
@@ -178,6 +186,7 @@ class _NumpyStepper:
                 c = np.exp(-dt / self.tau)
             else:
                 c = 1.0 / self.tau
+            c = np.asarray(c, dtype=self.dtype)
             self._coef_cache[dt] = c
         return c
 
@@ -201,14 +210,14 @@ class _NumpyStepper:
                 Y[:] = x
                 for j in range(i):
                     if A[i, j] != 0.0:
-                        np.multiply(K[j], dt * A[i, j], out=tmp)
+                        np.multiply(K[j], self.dtype.type(dt * A[i, j]), out=tmp)
                         Y += tmp
                 self.target(Y, t + c[i] * dt, K[i])
                 K[i] -= Y
                 K[i] *= coef
             for i in range(self.stages):
                 if b[i] != 0.0:
-                    np.multiply(K[i], dt * b[i], out=tmp)
+                    np.multiply(K[i], self.dtype.type(dt * b[i]), out=tmp)
                     x += tmp
 
     def advance(
@@ -225,7 +234,7 @@ class _NumpyStepper:
             while r < nsave and save_steps[r] == s + 1:
                 out[r] = x
                 r += 1
-        bound = self.prob.bound
+        bound = self.bound
         if np.all(np.abs(x) <= bound) and np.all(np.abs(out[r0:r]) <= bound):
             return k, r, -1
         # Replay step by step to find the first bad step; keep the state before it.
@@ -235,7 +244,8 @@ class _NumpyStepper:
             s = s0 + j
             prev = x.copy()
             self.step(x, times(s), step_dt(s))
-            bad = self.prob.first_bad(x)
+            bad_mask = ~(np.abs(x) <= bound)
+            bad = int(np.flatnonzero(bad_mask)[0]) if bad_mask.any() else -1
             if bad >= 0:
                 x[:] = prev
                 return j, r, bad
@@ -270,12 +280,17 @@ class _NumbaStepper:
     """Advance the state with the compiled kernel of :mod:`._kernels`."""
 
     def __init__(self, prob: Problem, method: str, codes: tuple[np.ndarray, np.ndarray],
-                 noise: tuple[FloatArray, Any] | None = None) -> None:
+                 noise: tuple[FloatArray, Any] | None = None, dtype: Any = np.float64) -> None:
         self.prob = prob
+        self.dtype = dt_ = np.dtype(dtype)
+        # the divergence bound and the flush cut-off as scalars of the state's precision (a
+        # bound above float32's range would let inf through: clip it to the largest float32)
+        self.bound = dt_.type(min(prob.bound, float(np.finfo(dt_).max)))
+        self.flush = dt_.type(_numba_flush(dt_))
         # Euler–Maruyama with white additive noise: (σ/τ, generator); increments are drawn a
         # chunk at a time in step order, the stream of the NumPy core (same numbers)
         self.noise = noise
-        self._no_inc = np.zeros((0, prob.net.n))
+        self._no_inc = np.zeros((0, prob.net.n), dt_)
         self.kernel = _kernels.get_kernel()
         net = prob.net
         n = net.n
@@ -287,43 +302,46 @@ class _NumbaStepper:
         else:
             self.A, self.b = np.zeros((1, 1)), np.zeros(1)
         self.form = 0 if prob.form == "rate" else 1
-        self.u = np.ascontiguousarray(prob.u, dtype=float)
+        self.u = np.ascontiguousarray(prob.u, dtype=dt_)
         W = net.W
         if not net.is_sparse and _prefer_csr(W):
             W = sp.csr_array(W)  # mostly zeros: the kernel's CSR loop touches fewer entries
         self.dense = not sp.issparse(W)
         if self.dense:
-            self.Wd = np.ascontiguousarray(W, dtype=float)
+            self.Wd = np.ascontiguousarray(W, dtype=dt_)
             self.indptr = np.zeros(1, dtype=np.uint32)
             self.indices = np.zeros(1, dtype=np.uint32)
-            self.data = np.zeros(1)
+            self.data = np.zeros(1, dt_)
         else:
             W = sp.csr_array(W)
             if not W.has_sorted_indices:  # sorted rows read x in order; copy, never mutate net.W
                 W = W.sorted_indices()
-            self.Wd = np.zeros((1, 1))
+            self.Wd = np.zeros((1, 1), dt_)
             # unsigned views (no copy): indices are ≥ 0, and numba indexes faster with them
             self.indptr = _unsigned(_index32(W.indptr))
             self.indices = _unsigned(_index32(W.indices))
-            self.data = W.data
+            self.data = np.ascontiguousarray(W.data, dtype=dt_)
         self.codes, self.params = codes
         if self.codes.size > 1 and np.all(self.codes == self.codes[0]) and np.all(
                 self.params == self.params[0]):  # one activation: the kernel's uniform loop
             self.codes, self.params = self.codes[:1].copy(), self.params[:1].copy()
         self.tau = net.tau
         self.mat = (self.dense, self.Wd, self.indptr, self.indices, self.data)
-        self.buffers = (np.empty(n), np.empty(n), np.empty(n), np.empty((self.stages, n)))
-        self._np = _NumpyStepper(prob, method)
+        self.buffers = (np.empty(n, dt_), np.empty(n, dt_), np.empty(n, dt_),
+                        np.empty((self.stages, n), dt_))
+        self._np = _NumpyStepper(prob, method, dt_)
 
     def target(self, x: FloatArray, t: float, out: FloatArray) -> FloatArray:
         return self._np.target(x, t, out)
 
     def _coef(self, dt: float) -> FloatArray:
         if self.scheme == 0:
-            return np.ascontiguousarray(dt / self.tau)
-        if self.scheme == 1:
-            return np.exp(-dt / self.tau)
-        return np.ascontiguousarray(1.0 / self.tau)
+            c = dt / self.tau
+        elif self.scheme == 1:
+            c = np.exp(-dt / self.tau)
+        else:
+            c = 1.0 / self.tau
+        return np.ascontiguousarray(c, dtype=self.dtype)
 
     def advance(
         self, x: FloatArray, s0: int, k: int, times: Any, step_dt: Any,
@@ -336,11 +354,19 @@ class _NumbaStepper:
             scale, gen = self.noise
             k = max(1, min(k, 2_000_000 // len(scale)))  # at most 16 MB of increments at once
             inc = (scale * np.sqrt(dt)) * gen.standard_normal((k, len(scale)))
+            inc = inc.astype(self.dtype, copy=False)
         scheme = (self.scheme, self._coef(dt), dt, self.A, self.b, inc)
         done, r, bad = self.kernel(
-            x, s0, k, model, scheme, self.buffers, (save_steps, out, r), self.prob.bound
+            x, s0, k, model, scheme, self.buffers, (save_steps, out, r), self.bound,
+            self.flush,
         )
         return int(done), int(r), int(bad)
+
+
+def _numba_flush(dtype: np.dtype) -> float:
+    from ._numba_kernels import FLUSH, FLUSH32
+
+    return FLUSH32 if dtype == np.float32 else FLUSH
 
 
 # --------------------------------------------------------------------------- schedule
@@ -378,9 +404,12 @@ def _save_steps(
     return steps
 
 
-def _run_key(prob: Problem, method: str, dt: float, save_steps: NDArray[np.int64]) -> str:
+def _run_key(prob: Problem, method: str, dt: float, save_steps: NDArray[np.int64],
+             dtype: Any = np.float64) -> str:
     net = prob.net
     h = hashlib.sha256()
+    if np.dtype(dtype) != np.float64:  # (float64 keys stay those of earlier versions)
+        h.update(f"dtype:{dtype}".encode())
     h.update(net.fingerprint().encode())
     h.update(np.ascontiguousarray(net.tau).tobytes())
     h.update(repr(net.activations if net.uniform_activation is None else net.activation).encode())
@@ -467,17 +496,20 @@ def run_fixed(
     resume: Any,
     backend: str,
     extended: dict[str, Any] | None = None,
+    dtype: Any = np.float64,
 ) -> Trajectory:
     """Integrate ``prob`` with a fixed step; see :func:`~eicircuits.simulate`.
 
     ``extended`` (stimulus, noise, delays): keyword arguments of
     :class:`._extended.ExtendedCore` (``noise``, ``rngs``, ``history``); the run then goes
-    through that core with one member.
+    through that core with one member. ``dtype`` (float64 or float32; ``simulate`` refuses
+    float32 with ``extended``): the precision of the state, the buffers and the saved rows.
     """
+    dtype = np.dtype(dtype)
     t0, t1 = prob.t0, prob.t1
     N = _n_steps(t1 - t0, dt)
     save_steps = _save_steps(prob, dt, N, t_eval, save_every)
-    nbytes = len(save_steps) * prob.n * 8
+    nbytes = len(save_steps) * prob.n * dtype.itemsize
     if nbytes > MAX_OUTPUT_BYTES:
         raise SizeLimitError(
             f"save_every/t_eval: saving {len(save_steps)} rows of {prob.n} neurons needs "
@@ -514,17 +546,17 @@ def run_fixed(
         stages = FIXED_METHODS[method][1]
         which, codes = choose_backend(prob, backend, float(N) * stages * (nnz + prob.n))
         stepper = (
-            _NumbaStepper(prob, method, codes) if which == "numba"
-            else _NumpyStepper(prob, method)
+            _NumbaStepper(prob, method, codes, dtype=dtype) if which == "numba"
+            else _NumpyStepper(prob, method, dtype)
         )
 
-    out = np.empty((len(save_steps), prob.n))
-    x = prob.x0.copy()
+    out = np.empty((len(save_steps), prob.n), dtype)
+    x = prob.x0.astype(dtype)
     s, r, nfev = 0, 0, 0
     ck_path = Path(checkpoint) if checkpoint is not None else None
     # hashing W is only worth it when checkpoints are written or read
     key = "" if ck_path is None and resume in (None, False) else _run_key(
-        prob, method, dt, save_steps
+        prob, method, dt, save_steps, dtype
     )
     resume_path: Path | None = None
     if resume is True:
@@ -551,7 +583,7 @@ def run_fixed(
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         while True:
             if until_steady is not None and (s % check_every == 0 or s == N):
-                res = float(np.max(np.abs(stepper.target(x, times(s), np.empty(prob.n)) - x)
+                res = float(np.max(np.abs(stepper.target(x, times(s), np.empty(prob.n, dtype)) - x)
                                    / prob.net.tau))
                 nfev += 1
                 if res < until_steady:

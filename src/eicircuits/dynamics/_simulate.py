@@ -145,6 +145,44 @@ def check_extended(name: str, kind: str, net: Network, noise: Any, form: str) ->
         )
 
 
+def _check_dtype(dtype: Any) -> np.dtype:
+    """``dtype`` as ``np.dtype('float64')`` or ``np.dtype('float32')``."""
+    try:
+        d = np.dtype(dtype)
+    except TypeError as exc:
+        raise ValidationError(
+            f"dtype: expected np.float64 or np.float32, got {dtype!r}"
+        ) from exc
+    if d not in (np.dtype(np.float64), np.dtype(np.float32)):
+        raise ValidationError(f"dtype: expected np.float64 or np.float32, got {dtype!r}")
+    return d
+
+
+def _refuse_float32(*, name: Any, dt: Any, net: Network, u: Any, noise: Any,
+                    batch: bool) -> None:
+    """Refuse float32 where only float64 is implemented (naming ``dtype`` and the reason)."""
+    why = None
+    if batch:
+        why = "a batch (x0 of shape (B, n))"
+    elif noise is not None:
+        why = "noise"
+    elif getattr(net, "delays", None) is not None:
+        why = "a network with delays"
+    elif isinstance(u, Stimulus):
+        why = "a stimulus protocol (pass a constant u or a callable u(t))"
+    elif isinstance(name, str) and name in SDE_METHODS:
+        why = f"the stochastic method {name!r}"
+    elif isinstance(name, str) and (METHODS.get(name) == "adaptive"
+                                    or (name == "auto" and dt is None)):
+        why = f"the adaptive method {'RK45' if name == 'auto' else name!r} (give dt and a " \
+              "fixed-step method: 'euler', 'exp-euler', 'heun', 'midpoint', 'rk4')"
+    if why is not None:
+        raise ValidationError(
+            f"dtype: float32 runs only deterministic fixed-step methods with a constant or "
+            f"callable input; not available with {why}; use dtype=np.float64"
+        )
+
+
 def _as_batch(net: Network, x0: Any, t_span: Any, *, method: str, dt: Any, noise: Any,
               backend: str, others: dict[str, bool], **kw: Any) -> Any:
     """``simulate`` with ``x0`` of shape (B, n): the batch path (:func:`simulate_batch`)."""
@@ -195,6 +233,7 @@ def simulate(
     noise: Noise | None = None,
     rng: Any = None,
     history: Callable[[float], ArrayLike] | None = None,
+    dtype: Any = np.float64,
 ) -> Trajectory:
     """Simulate ``τ ẋ = −x + Φ(Wx + u)`` (or the voltage form ``τ v̇ = −v + WΦ(v) + u``).
 
@@ -274,6 +313,15 @@ def simulate(
         ``None``: fresh entropy, kept in ``Trajectory.seed`` so the run can be repeated.
     history : callable, optional
         With delays: the state ``h(t)`` for ``t < t0`` (default: the constant ``x0``).
+    dtype : {np.float64, np.float32}
+        Precision of a deterministic fixed-step run (``"euler"``, ``"exp-euler"``, ``"heun"``,
+        ``"midpoint"``, ``"rk4"``; numba or NumPy backend): with ``np.float32`` the state,
+        ``W``, ``u``, the step coefficients and the stage buffers are float32, every operation
+        rounds to float32, and ``Trajectory.x`` is float32 (``t`` stays float64). Faster (half
+        the memory traffic, twice the SIMD width) and accurate to float32 rounding: on a
+        contracting network the trajectory agrees with the float64 one to about 1e-6 relative.
+        Refused (``ValidationError``) with adaptive methods, noise, delays, stimulus protocols
+        and batches.
 
     Stimulus protocols, noise and delays (``Network(..., delays=...)``) run on the NumPy
     backend through one batched stepper (:mod:`eicircuits.dynamics._extended`); white-noise
@@ -315,6 +363,9 @@ def simulate(
         raise ValidationError(f"net: expected an eicircuits.Network, got {type(net).__name__}")
     if not isinstance(form, str) or form not in FORMS:
         raise ValidationError(f"form: expected 'rate' or 'voltage', got {form!r}")
+    prec = _check_dtype(dtype)
+    if prec != np.float64:
+        _refuse_float32(name=method, dt=dt, net=net, u=u, noise=noise, batch=np.ndim(x0) == 2)
     if np.ndim(x0) == 2:  # a batch: the leading axis of x0
         return _as_batch(
             net, x0, t_span, u=u, method=method, dt=dt, form=form, save_every=save_every,
@@ -434,7 +485,7 @@ def simulate(
             prob, name, dt=dt_v, t_eval=t_ev, save_every=save_every, max_steps=steps_v,
             until_steady=steady_v, check_every=check_v, checkpoint=checkpoint,
             checkpoint_interval=float(checkpoint_interval), resume=resume, backend=backend,
-            extended=extended,
+            extended=extended, dtype=prec,
         )
     if noise is not None:
         seed = int(rng) if isinstance(rng, (int, np.integer)) else None
