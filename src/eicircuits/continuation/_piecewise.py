@@ -31,6 +31,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 
+from .._limits import PIVOT_DIRECT_LIMIT
 from ..fixed_points._problem import HIGH, LIN, LOW, BoxProblem
 from ._eig import N_LEADING, leading_eigenvalues
 
@@ -364,7 +365,7 @@ def follow(prob: BoxProblem, db: FloatArray, tau: FloatArray, span: tuple[float,
             if not (np.all(np.isfinite(p)) and np.all(np.isfinite(q))):
                 raise SingularPiece("non-finite solution")
         except SingularPiece as exc:
-            if n > 2000 or linear_solver == "iterative":
+            if n > PIVOT_DIRECT_LIMIT or linear_solver == "iterative":
                 out.status, out.message = "singular", (
                     f"the active block (I − W)_SS of {int(lin.sum())} neurons is singular at "
                     f"λ = {lam:.10g} ({exc}): a continuum of equilibria or a degenerate "

@@ -33,13 +33,14 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 
+from .._limits import DENSE_EIG_LIMIT
 from ..network import Network
 from ._eig import eigen_summary, leading_eigenvalues
 
 FloatArray = NDArray[np.float64]
 
 #: Above this many unknowns the bordered systems are solved sparse.
-_DENSE_MAX = 2000
+_DENSE_MAX = DENSE_EIG_LIMIT
 
 
 # ---------------------------------------------------------------------------- the family

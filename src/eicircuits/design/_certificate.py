@@ -9,6 +9,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike, NDArray
 
+from .._limits import DENSE_EIG_LIMIT
 from ..network import Network
 from ..stability import Certificate, Verification
 from ..stability.certificate import tau_fingerprint
@@ -29,7 +30,7 @@ def dyadic_weights(p: ArrayLike, bits: int = 30) -> FloatArray:
 def lds_lambda(W: Any, p: FloatArray) -> float:
     """``λ = −λ_max(P(W − I) + (W − I)ᵀP)`` (dense LAPACK up to n = 2000, Lanczos above)."""
     n = W.shape[0]
-    if n <= 2000:
+    if n <= DENSE_EIG_LIMIT:
         Wd = W.toarray() if sp.issparse(W) else np.asarray(W)
         S = p[:, None] * (Wd - np.eye(n))
         return -float(np.linalg.eigvalsh(S + S.T)[-1])

@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy import integrate
 
+from .. import _limits
 from .._limits import LSODA_LIMIT
 from ..errors import SizeLimitError
 from ._problem import Problem, divergence_message
@@ -42,7 +43,7 @@ SCIPY_METHODS: dict[str, type[integrate.OdeSolver]] = {
 _FSAL = ("RK23", "RK45", "DOP853")
 
 #: Largest n for which LSODA gets a dense analytic Jacobian.
-LSODA_DENSE_JAC_LIMIT = 2000
+LSODA_DENSE_JAC_LIMIT = _limits.LSODA_DENSE_JAC_LIMIT
 
 
 def _jac_kwargs(prob: Problem, method: str) -> dict[str, Any]:

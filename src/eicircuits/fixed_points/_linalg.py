@@ -12,6 +12,7 @@ import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 from scipy.linalg import lapack
 
+from .. import _limits
 from .._limits import SINGLE_THREAD_MAX as _SINGLE_THREAD_MAX
 from .._threads import blas_threads
 
@@ -19,7 +20,7 @@ FloatArray = NDArray[np.float64]
 
 #: Under "auto", sparse LU is tried after a failed GMRES only up to this size (random sparse
 #: connectivity fills in: a 30 000-neuron LU with 6 synapses per row did not finish here).
-SPLU_FALLBACK_MAX = 5000
+SPLU_FALLBACK_MAX = _limits.SPLU_FALLBACK_MAX
 #: Below this reciprocal condition number a dense matrix counts as singular.
 RCOND_MIN = 1e-14
 #: Sparse systems up to this size are solved densely (LAPACK) under "auto".

@@ -330,7 +330,7 @@ def _lds_ascent(A: Any, *, e_mask: FloatArray | None, optimize: bool, max_iter: 
     if sp.issparse(A):
         scale = float(spla.norm(A, 1)) or 1.0
     else:
-        scale = float(np.linalg.norm(A, 2) if n <= 2000 else np.linalg.norm(A, 1)) or 1.0
+        scale = float(np.linalg.norm(A, 2) if n <= DENSE_EIG_LIMIT else np.linalg.norm(A, 1)) or 1.0
     As = A / scale
     At = As.T.tocsr() if sp.issparse(As) else As.T
     k = n if dense_eig else min(6, n - 1)

@@ -65,7 +65,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 
-from .._limits import DENSE_VERIFY_LIMIT, EXACT_LIMIT, MAX_FILE_ENTRIES
+from .._limits import DENSE_EIG_LIMIT, DENSE_VERIFY_LIMIT, EXACT_LIMIT, MAX_FILE_ENTRIES
 from .._result import Result, jsonable
 from ..errors import EICircuitsError, ValidationError
 from ..network import Network
@@ -889,7 +889,7 @@ def _activation_violation(net: Network) -> str:
 
 def _is_metzler_block(W: Any, idx: NDArray[np.intp]) -> bool:
     sub = W[idx][:, idx] if sp.issparse(W) else W[np.ix_(idx, idx)]
-    sub = sub.toarray() if sp.issparse(sub) and idx.size <= 2000 else sub
+    sub = sub.toarray() if sp.issparse(sub) and idx.size <= DENSE_EIG_LIMIT else sub
     if sp.issparse(sub):
         coo = sp.coo_array(sub)
         return bool(np.all(coo.data[coo.row != coo.col] >= 0))
