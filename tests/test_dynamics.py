@@ -786,3 +786,96 @@ def test_kernel_reports_the_first_bad_neuron_as_the_numpy_loop_does(method):
     assert runs[0].message == runs[1].message  # rk4's later stages spread it to neuron 0
     if method != "rk4":
         assert "neuron 1" in runs[0].message
+
+
+# ------------------------------------------------------------ the simulate command's summary
+_SIM_TINY = '[network]\nW = [[0.5, -1.0], [1.0, -0.5]]\nu = [1.0, 0.0]\ncell_types = "EI"\n'
+
+
+def _sim_spec(tmp_path) -> str:
+    spec = tmp_path / "tiny.toml"
+    spec.write_text(_SIM_TINY, encoding="utf-8")
+    return str(spec)
+
+
+def test_simulate_cli_refuses_a_negative_t_end_before_printing(tmp_path, capsys) -> None:
+    from eicircuits.cli import main
+
+    assert main(["simulate", _sim_spec(tmp_path), "--t-end", "-5",
+                 "--out", str(tmp_path / "o")]) == 2
+    cap = capsys.readouterr()
+    assert "simulating" not in cap.out + cap.err and "--t-end" in cap.err
+    assert not (tmp_path / "o").exists()
+    assert main(["simulate", _sim_spec(tmp_path), "--dt", "0", "--out", str(tmp_path / "o")]) == 2
+    assert "--dt" in capsys.readouterr().err
+    # white input noise has no continuum limit: refused up front, with the flags that fix it
+    assert main(["simulate", _sim_spec(tmp_path), "--dt", "0.01", "--noise", "1",
+                 "--noise-kind", "input", "--out", str(tmp_path / "o")]) == 2
+    cap = capsys.readouterr()
+    assert "--noise-tau" in cap.err and "simulating" not in cap.err and "Noise(" not in cap.err
+
+
+def test_simulate_cli_warns_about_large_output_and_names_a_save_every(tmp_path, capsys,
+                                                                      monkeypatch) -> None:
+    """The estimate is the number of rows actually saved; the K it names brings it below."""
+    import xarray as xr
+
+    from eicircuits import _limits
+    from eicircuits.cli import main
+    from eicircuits.cli.simulate import saved_bytes
+    from eicircuits.spec import load_spec
+
+    spec = _sim_spec(tmp_path)
+    for k in (None, 1, 7, 100, 1000):  # the estimate against what simulate saves
+        traj = simulate(load_spec(spec), np.zeros(2), (0.0, 1.0), dt=0.01, save_every=k)
+        assert saved_bytes(1.0, 0.01, 2, k) == len(traj.t) * 2 * 8
+    monkeypatch.setattr(_limits, "SIMULATE_WARN_BYTES", 1000)  # 101 rows × 2 × 8 = 1616 bytes
+    assert main(["simulate", spec, "--dt", "0.01", "--t-end", "1", "--quiet",
+                 "--out", str(tmp_path / "a")]) == 0
+    err = capsys.readouterr().err
+    assert "warning" in err and "--save-every 17" in err
+    assert main(["simulate", spec, "--dt", "0.01", "--t-end", "1", "--quiet",
+                 "--save-every", "17", "--out", str(tmp_path / "b")]) == 0
+    assert "warning" not in capsys.readouterr().err
+    with xr.open_dataarray(tmp_path / "b" / "simulate.nc") as da:
+        assert da.values.nbytes == saved_bytes(1.0, 0.01, 2, 17) <= 1000
+
+
+def test_simulate_cli_summary_means_settling_and_negative_noisy_rates(tmp_path, capsys) -> None:
+    import re
+
+    import xarray as xr
+
+    from eicircuits import equilibrium
+    from eicircuits.cli import main
+    from eicircuits.spec import load_spec
+
+    spec = _sim_spec(tmp_path)
+    net = load_spec(spec)
+    assert main(["simulate", spec, "--t-end", "60", "--quiet", "--out", str(tmp_path / "a")]) == 0
+    out = capsys.readouterr().out
+    x_eq = equilibrium(net).x  # exact oracle (LCP); the run from rest has settled on it
+    with xr.open_dataarray(tmp_path / "a" / "simulate.nc") as da:
+        final = da.values[-1]
+    np.testing.assert_allclose(final, x_eq, atol=1e-6)
+    assert f"mean rate E {final[0]:.6g}, I {final[1]:.6g}" in out
+    assert "settled (< 1e-6)" in out and "NOT settled" not in out
+    assert main(["simulate", spec, "--t-end", "0.5", "--quiet", "--out", str(tmp_path / "b")]) == 0
+    out = capsys.readouterr().out
+    # ‖ẋ‖∞ at t = 0.5 against a finite difference of an accurate solve_ivp run
+    sol = solve_ivp(lambda t, x: net.rate_field(x), (0.0, 0.5 + 1e-4), np.zeros(2),
+                    rtol=1e-11, atol=1e-13, dense_output=True)
+    speed = np.max(np.abs((sol.sol(0.5 + 1e-5) - sol.sol(0.5 - 1e-5)) / 2e-5))
+    printed = float(re.search(r"final ‖ẋ‖∞ = (\S+)", out).group(1))
+    assert "NOT settled" in out and printed == pytest.approx(speed, rel=2e-3)
+    assert main(["simulate", spec, "--dt", "0.01", "--t-end", "5", "--noise", "1", "--seed", "0",
+                 "--quiet", "--out", str(tmp_path / "c")]) == 0
+    out = capsys.readouterr().out
+    with xr.open_dataarray(tmp_path / "c" / "simulate.nc") as da:
+        assert float(da.min()) < 0 and "rates went below 0" in out
+    assert main(["simulate", spec, "--dt", "0.01", "--t-end", "5", "--noise", "1", "--seed", "0",
+                 "--noise-kind", "input", "--noise-tau", "0.5", "--quiet",
+                 "--out", str(tmp_path / "d")]) == 0
+    out = capsys.readouterr().out
+    with xr.open_dataarray(tmp_path / "d" / "simulate.nc") as da:
+        assert float(da.min()) >= 0 and "below 0" not in out

@@ -83,6 +83,11 @@ DESIGN_SDP_LIMIT = 300
 #: (alternating projections with eigenvalue clipping, P = I) above it.
 DESIGN_SDP_AUTO = 40
 
+#: ``eicircuits simulate`` warns (on stderr, before computing) when the saved trajectory it is
+#: about to write is estimated above this many bytes (float64 rows × neurons), and names the
+#: ``--save-every`` that brings it below.
+SIMULATE_WARN_BYTES = 100_000_000
+
 #: Most neurons a ``Network`` may have: checked from a sparse ``W``'s declared shape before any
 #: per-neuron array (index pointers, ``tau``, ``u``: 800 MB each at this size) is allocated.
 MAX_NEURONS = 100_000_000

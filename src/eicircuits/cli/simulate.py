@@ -52,7 +52,9 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--until-steady", type=float, default=None, metavar="TOL",
                    help="stop when ‖ẋ‖∞ < TOL")
     p.add_argument("--save-every", type=int, default=None, metavar="K",
-                   help="fixed-step: save every K-th step")
+                   help="fixed-step: save every K-th step (and the last); without it every "
+                   "step is saved: t_end/dt rows × n neurons × 8 bytes (a warning names a K "
+                   "when that is large)")
     p.add_argument("--max-steps", type=int, default=None, help="most time steps to take")
     p.add_argument("--backend", default="auto", choices=("auto", "numpy", "numba"),
                    help="fixed-step engine (default: %(default)s)")
@@ -117,6 +119,91 @@ def _stimulus(args: argparse.Namespace, table: Any) -> Any:
         raise ValidationError(f"--stimulus: {exc}") from exc
 
 
+def _check_settings(args: argparse.Namespace, t_end: float) -> None:
+    """The time settings the command line gives, checked before anything is printed."""
+    if not (np.isfinite(t_end) and t_end > 0):
+        raise ValidationError(f"--t-end: expected a finite end time > 0 (runs start at t = 0), "
+                              f"got {t_end:g}")
+    if args.dt is not None and not (np.isfinite(args.dt) and 0 < args.dt <= t_end):
+        raise ValidationError(f"--dt: expected a finite step with 0 < dt ≤ t_end = {t_end:g}, "
+                              f"got {args.dt:g}")
+    if (args.noise is not None and args.noise_kind == "input" and args.noise_tau is None
+            and args.form == "rate"):
+        raise ValidationError(
+            "--noise-kind input: white noise inside Φ(Wx + u + σξ) has no limit as dt → 0 for "
+            "a nonlinear Φ; give --noise-tau TAU (Ornstein–Uhlenbeck), or --form voltage, or "
+            "--noise-kind rate"
+        )
+    if args.save_every is not None and args.save_every < 1:
+        raise ValidationError(f"--save-every: expected a whole number of steps ≥ 1, "
+                              f"got {args.save_every}")
+
+
+def saved_bytes(t_end: float, dt: float, n: int, save_every: int | None = None) -> int:
+    """Estimated size of a fixed-step trajectory's saved states (float64), in bytes.
+
+    Examples
+    --------
+    >>> saved_bytes(100.0, 0.01, 5000) / 1e6  # every one of 10 000 steps: 400 MB
+    400.04
+    >>> saved_bytes(100.0, 0.01, 5000, save_every=100) / 1e6
+    4.04
+    """
+    steps = int(np.ceil(t_end / dt - 1e-9))
+    rows = steps // (save_every or 1) + 1 + (1 if save_every and steps % save_every else 0)
+    return rows * n * 8
+
+
+def _size(nbytes: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.3g} {unit}"
+    return f"{nbytes} bytes"
+
+
+def _warn_size(args: argparse.Namespace, t_end: float, n: int) -> None:
+    """On stderr: the saved trajectory would be large, and the ``--save-every`` that fixes it."""
+    from .._limits import SIMULATE_WARN_BYTES
+
+    if args.dt is None:  # adaptive: the solver chooses the steps (it saves few for smooth runs)
+        return
+    size = saved_bytes(t_end, args.dt, n, args.save_every)
+    if size <= SIMULATE_WARN_BYTES:
+        return
+    k = int(np.ceil(size / (SIMULATE_WARN_BYTES / 10)))
+    print(f"eicircuits simulate: warning: simulate.nc will hold {_size(size)} "
+          f"({size // (8 * n)} saved rows × {n} neurons, dt = {args.dt:g}); pass "
+          f"--save-every {k} for {_size(saved_bytes(t_end, args.dt, n, k))}"
+          + (" or a larger --save-every" if args.save_every else ""),
+          file=sys.stderr, flush=True)
+
+
+def _more_summary(net: Any, traj: Any, stim: Any, noise: Any) -> list[str]:
+    """E/I means, whether the run settled (final ‖ẋ‖∞), and a note on negative noisy rates."""
+    rates = np.asarray(traj.rates())
+    final = rates[-1]
+    lines = []
+    if net.cell_types is not None:
+        means = [f"{kind} {float(np.mean(final[idx])):.6g}" for kind, idx in
+                 (("E", net.e_idx), ("I", net.i_idx)) if idx.size]
+        lines.append("mean rate " + ", ".join(means) + " (final)")
+    if not net.has_delays and np.all(np.isfinite(final)):
+        u_end = None if stim is None else np.asarray(
+            stim.sample(np.array([traj.t[-1]]), net.n), dtype=float)[0]
+        speed = float(np.max(np.abs(net.rate_field(final, u_end))))
+        if noise is not None:
+            verdict = "(the drift only; noise keeps a noisy run moving)"
+        else:
+            verdict = ("settled (< 1e-6)" if speed < 1e-6
+                       else "NOT settled: still moving at the end (a longer --t-end?)")
+        lines.append(f"settling  final ‖ẋ‖∞ = {speed:.3g} {verdict}")
+    if noise is not None and noise.kind == "rate" and float(np.min(rates)) < 0:
+        lines.append(f"note      rate noise is added to x outside Φ, so rates went below 0 "
+                     f"(min {float(np.min(rates)):.3g}); --noise-kind input with --noise-tau "
+                     "keeps them in Φ's range")
+    return lines
+
+
 def _run(args: argparse.Namespace) -> int:
     from ..dynamics import simulate
     from ..noise import Noise
@@ -125,6 +212,7 @@ def _run(args: argparse.Namespace) -> int:
     spec = read_spec(args.spec)
     net, label = spec.network(), (args.spec or DEFAULT_SOURCE)
     t_end = args.t_end if args.t_end is not None else 30.0 * float(np.max(net.tau))
+    _check_settings(args, t_end)  # before anything is printed
     kwargs: dict[str, Any] = {
         "method": args.method,
         "dt": args.dt,
@@ -152,6 +240,7 @@ def _run(args: argparse.Namespace) -> int:
     elif args.noise_tau is not None or args.seed is not None or args.noise_kind != "rate":
         raise ValidationError("--noise-kind/--noise-tau/--seed: need --noise SIGMA")
     folder = out_dir(args.out, "eicircuits-out", ("simulate.nc", "simulate.json"), args)
+    _warn_size(args, t_end, net.n)
     with stage(f"simulating {label} to t = {t_end:g}", quiet=args.quiet):
         traj = simulate(net, _x0(args.x0, net.n), (0.0, t_end), **kwargs)
     nc_path = folder / "simulate.nc"
@@ -174,6 +263,8 @@ def _run(args: argparse.Namespace) -> int:
     })
     print(f"eicircuits simulate: {label} ({net.n} neurons)")
     print(traj.summary())
+    for line in _more_summary(net, traj, stim, noise):
+        print(line)
     print(f"wrote {nc_path} and {folder / 'simulate.json'}")
     if not traj.success:
         print(f"eicircuits simulate: {traj.status}: {traj.message}", file=sys.stderr)
