@@ -41,10 +41,26 @@ seconds, equal to CPU seconds within 0.01 s in this run)::
 At float64 eicircuits' numba kernel is 1.05× faster than BrainPy warm and 1.14× slower cold (a
 new process pays numba's one-off set-up, ~0.3–0.5 s of type registries and loading the cached
 kernel, where BrainPy pays tracing and XLA compilation); at float32 BrainPy is 1.8× (warm) and
-2× (cold) faster: eicircuits has no float32 path. Before this round's kernel changes the same
+2× (cold) faster: eicircuits had no float32 path then. Before this round's kernel changes the same
 loop took 0.44–0.64 s warm (W at 26 % non-zeros went to the CSR loop; a logistic evaluated one
 value at a time; a branch per neuron for the bound check), 0.31 s after, same final states to
 1e-17 (interleaved runs of both versions, load 1.7–2.7).
+
+float32 (``simulate(..., dtype=np.float32)``, added since; ``--float32`` now runs our side in
+float32 too, its cold time measured in a fresh process after one that compiles/caches the
+float32 kernel). Two runs, same 2-core shared VM (load average 1.0–1.6; other jobs running),
+``--float32 --repeat 3``, OMP_NUM_THREADS=1; wall seconds (CPU within 0.03 s)::
+
+    eicircuits numba  float32   cold 0.49–0.50   warm 0.185–0.194   (float64 0.31–0.33)
+    eicircuits numpy  float32   cold 0.89–1.37   warm 0.72
+    BrainPy           float32   cold 0.29–0.39   warm 0.151–0.160
+    jax lax.scan      float32   cold 0.25–0.28   warm 0.153–0.158
+    BrainPy           float64   cold 0.64–0.65   warm 0.29–0.32
+
+float32 makes our numba step 1.7× faster (3.1–3.3 → 1.85–1.94 µs), final states within 2e-8 of
+float64 (as BrainPy's float32), but BrainPy stays 1.2× faster warm and 1.25–1.7× cold: the dense
+float32 product takes ~1.2 µs of the 1.9 µs step (4-row dot products: one horizontal reduction
+per row), and a fresh process pays numba's import and cache loading (~0.3 s). Goal not met.
 """
 
 from __future__ import annotations
@@ -153,6 +169,35 @@ print(json.dumps(out))
 """
 
 
+OURS_COLD_SCRIPT = r"""
+import json, sys, time
+import numpy as np
+from eicircuits import Network, simulate
+from eicircuits.activations import Logistic
+
+d = np.load(sys.argv[1])
+net = Network(W=d["W"], u=d["u"], tau=d["tau"], activation=Logistic())
+t, c = time.perf_counter(), time.process_time()
+traj = simulate(net, d["x0"], (0.0, float(d["duration"])), method="euler", dt=float(d["dt"]),
+                backend=sys.argv[2], dtype=sys.argv[3])
+print(json.dumps({"cold": time.perf_counter() - t, "cpu": time.process_time() - c,
+                  "dtype": str(traj.x.dtype), "shape": list(traj.x.shape)}))
+"""
+
+
+def run_ours_dtype(net, x0: np.ndarray, backend: str,
+                   dtype: str) -> tuple[float, float, np.ndarray]:
+    """eicircuits' fixed-step path at ``dtype``, every step saved (as :func:`run_ours`)."""
+    import time
+
+    t, c = time.perf_counter(), time.process_time()
+    traj = simulate(net, x0, (0.0, DURATION), method="euler", dt=DT, backend=backend,
+                    threads="auto", dtype=dtype)
+    elapsed, cpu = time.perf_counter() - t, time.process_time() - c
+    assert traj.success and traj.x.dtype == np.dtype(dtype), traj
+    return elapsed, cpu, traj.x
+
+
 def run_ours_jax(net, x0: np.ndarray) -> tuple[float, float, np.ndarray]:
     """eicircuits' JAX backend (one member of ``simulate_batch``, float64), every step saved."""
     import time
@@ -185,7 +230,8 @@ def main() -> None:
     ap.add_argument("--neurolib-python", default=os.environ.get("NEUROLIB_PYTHON"),
                     help="python of a virtual environment with neurolib installed")
     ap.add_argument("--float32", action="store_true",
-                    help="also run BrainPy in float32 (its default precision)")
+                    help="also run BrainPy (its default precision) and eicircuits "
+                         "(simulate(..., dtype=np.float32)) in float32")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
 
@@ -215,6 +261,25 @@ def main() -> None:
         rows.append((f"eicircuits euler/{backend} (float64)", cold, warm, cpu,
                      float(np.max(np.abs(xs[-1] - x_ref))),
                      float(np.max(np.abs(xs[:2001:10] - x_ref_transient)))))
+
+    if args.float32:
+        # cold: a fresh process (import, numba's set-up, loading the cached float32 kernel,
+        # the run), since this one has already paid numba's one-off costs for float64
+        with tempfile.TemporaryDirectory() as tmp:
+            data = Path(tmp) / "wc.npz"
+            np.savez(data, W=net.W, u=net.u, tau=net.tau, x0=x0, dt=DT, duration=DURATION)
+            for backend in backends:
+                run_peer(sys.executable, OURS_COLD_SCRIPT, [str(data), backend, "float32"])
+                fresh = run_peer(sys.executable, OURS_COLD_SCRIPT,
+                                 [str(data), backend, "float32"])  # the kernel now cached
+                runs = [run_ours_dtype(net, x0, backend, "float32")
+                        for _ in range(args.repeat)]
+                xs = runs[-1][2]
+                rows.append((f"eicircuits euler/{backend} (float32)",
+                             fresh["cold"] if fresh else float("nan"),
+                             min(r[0] for r in runs), min(r[1] for r in runs),
+                             float(np.max(np.abs(xs[-1] - x_ref))),
+                             float(np.max(np.abs(xs[:2001:10] - x_ref_transient)))))
 
     try:
         import jax  # noqa: F401
