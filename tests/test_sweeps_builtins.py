@@ -203,3 +203,59 @@ def test_record_mode_fills_every_output_of_a_failed_point():
     assert ds["ok"].values[:, 0].tolist() == [True, False]
     assert ds["r"].values[:, 0].tolist() == ["lds-stable", ""]  # vectorised, then filled
     assert ds["error"].values[1, 0] == "ArithmeticError: refused"
+
+
+def _contraction_certified():
+    """A network certify proves by ℓ∞ contraction: its certificate states a rate, no margin."""
+    net = random_ei(30, gain=0.5, rng=0)
+    cert = _sweep_certify(net)
+    assert cert.certified and cert.margin is None and "lds_margin" not in (cert.data or {})
+    return net
+
+
+def test_margin_of_a_contraction_certified_network_is_verified_and_time_limited():
+    import time
+
+    from eicircuits.stability import Certificate, lds
+    from eicircuits.sweeps._analyses import MARGIN_TIME_LIMIT, margin
+
+    net = _contraction_certified()
+    A = net.dense_W() - np.eye(net.n)
+    m = margin(net)
+    assert MARGIN_TIME_LIMIT > 0 and 0 < m
+    # oracle: the best diagonal-P margin is the SDP optimum; the sweep's margin never exceeds it
+    best = lds(A, method="sdp")
+    assert best.is_lds and m <= best.margin * (1 + 1e-6)
+    # and it is provable: an LDS certificate with the ascent's weights claims it and verifies
+    p = lds(A, cell_types=net.cell_types).p
+    ver = Certificate(True, "lds", n=net.n, fingerprint=net.fingerprint(), network=net,
+                      weights=p, margin=m).verify()
+    assert ver.valid and ver.proof
+    # a time limit bounds the search (an ascent stopped at once still gives a verified margin
+    # or NaN, never an unchecked number)
+    start = time.perf_counter()
+    quick = margin(net, time_limit=1e-6)
+    assert time.perf_counter() - start < 5.0
+    assert np.isnan(quick) or 0 < quick <= best.margin * (1 + 1e-6)
+    with pytest.raises(ValidationError, match="time_limit"):
+        margin(net, time_limit=-1.0)
+
+
+def test_margin_reports_nan_when_the_lds_weights_fail_verification(monkeypatch):
+    """An LDS search claiming a certificate that does not hold: NaN, not its number."""
+    import eicircuits.stability as stability
+    from eicircuits.stability._lds import LDSResult
+    from eicircuits.sweeps._analyses import margin
+
+    net = _contraction_certified()
+    A = net.dense_W() - np.eye(net.n)
+    bogus = np.ones(net.n)
+    claimed = 100.0
+    # the true margin of P = I is far below every fraction of the claim certify would try
+    assert -np.linalg.eigvalsh(A + A.T).max() / 2 < 0.01 * claimed
+
+    def fake_lds(*args, **kwargs):
+        return LDSResult(True, bogus, claimed, None, "ascent", "claimed")
+
+    monkeypatch.setattr(stability, "lds", fake_lds)
+    assert np.isnan(margin(net))
