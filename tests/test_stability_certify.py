@@ -543,3 +543,29 @@ def test_linf_rate_is_near_one_minus_the_majorant_abscissa_when_it_is_reducible(
     assert cert.kind == "contraction-linf"
     assert 0.999 * (1 - alpha) <= cert.rate <= 1 - alpha + 1e-12
     assert cert.verify().valid
+
+
+def test_refusal_advice_fits_the_command_line_and_python(tmp_path, capsys):
+    """The hint printed by `eicircuits certify` names a command that does report local
+    stability (and the Python function), and the two agree on the verdict."""
+    from eicircuits import equilibrium
+    from eicircuits.cli import main
+    from eicircuits.spec import load_spec
+
+    spec = tmp_path / "wc.toml"
+    spec.write_text('[builder]\nname = "wilson_cowan"\nw_ee = 2.0\nw_ei = 3.0\nw_ie = 3.0\n'
+                    'w_ii = 1.0\nu_e = 1.0\nu_i = 0.2\n', encoding="utf-8")
+    main(["certify", str(spec)])
+    out = capsys.readouterr().out
+    assert "NOT CERTIFIED" in out
+    assert "`eicircuits equilibrium SPEC` (command line)" in out
+    assert "eicircuits.local_stability(net, x_eq) (Python)" in out
+    assert main(["equilibrium", str(spec)]) == 0
+    out = capsys.readouterr().out
+    net = load_spec(spec)
+    x = equilibrium(net).x
+    # oracle: eigenvalues of the Jacobian (−I + D W)/τ on the active set, by hand (2 × 2)
+    D = np.diag((net.dense_W() @ x + net.u > 0).astype(float))
+    stable = bool(np.all(np.linalg.eigvals((-np.eye(2) + D @ net.dense_W()) / net.tau).real < 0))
+    assert local_stability(net, x).stable == stable
+    assert ("locally stable" if stable else "locally UNSTABLE") in out

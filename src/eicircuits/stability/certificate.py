@@ -101,8 +101,9 @@ _MAX_ABS = 1e300
 _L2_LIMIT = 60
 _U = np.finfo(float).eps / 2
 
-_LOCAL_HINT = ("local stability depends on τ: use eicircuits.local_stability(net, x_eq) on an "
-               "equilibrium")
+# advice that fits both the command line and Python (the CLI prints these statements too)
+_LOCAL_HINT = ("local stability depends on τ: `eicircuits equilibrium SPEC` (command line) or "
+               "eicircuits.local_stability(net, x_eq) (Python) reports it at an equilibrium")
 
 
 def tau_fingerprint(tau: Any) -> str:
