@@ -79,3 +79,27 @@ def test_direction_gives_an_input_family(tmp_path, capsys):
     assert "fold: s = -1.333333333, s = 0" in capsys.readouterr().out
     with xr.open_dataset(out / "branches.nc") as ds:
         assert ds.attrs["method"] == "piecewise-linear" and ds["lam"].attrs["long_name"] == "s"
+
+
+def test_unnamed_neurons_are_called_neuron_k_in_the_diagram(tmp_path, capsys):
+    """Neurons without names are indices: the labels say "neuron 0", not "rate of 0"."""
+    from eicircuits import Network, continuation
+    from eicircuits.continuation import plot_diagram
+
+    res = continuation(Network(W=[[2.0, -3.0], [3.0, -1.0]], u=[0.0, -4.0]),
+                       direction=[1.0, 0.0], span=(-3.0, 2.0))
+    _, ax = plot_diagram(res)
+    assert ax.get_ylabel() == "rate of neuron 0"
+    assert ax.get_title().startswith("Equilibria of neuron 0 against")
+    _, ax = plot_diagram(res, neuron=1)
+    assert ax.get_ylabel() == "rate of neuron 1"
+    named = continuation(Network(W=[[2.0, -3.0], [3.0, -1.0]], u=[0.0, -4.0], names=["E", "I"]),
+                         direction=[1.0, 0.0], span=(-3.0, 2.0))
+    assert plot_diagram(named)[1].get_ylabel() == "rate of E"
+    # the command writes the same labels into diagram.png
+    spec = tmp_path / "plain.toml"
+    spec.write_text('[network]\nW = [[2.0, -3.0], [3.0, -1.0]]\nu = [0.0, -4.0]\n',
+                    encoding="utf-8")
+    assert main(["continue", str(spec), "--param", "u_0=-3:2", "--out", str(tmp_path / "o"),
+                 "--quiet"]) == 0
+    assert (tmp_path / "o" / "diagram.png").stat().st_size > 10_000

@@ -27,6 +27,17 @@ _MARKERS = {"fold": ("o", "black", "fold"), "hopf": ("s", "tab:red", "Hopf"),
             "stability_change": ("^", "tab:orange", "stability change (not located)")}
 
 
+def neuron_label(name: str) -> str:
+    """How a neuron is named in figure text: ``"neuron 0"`` for an unnamed (integer) one.
+
+    Examples
+    --------
+    >>> neuron_label("0"), neuron_label("E")
+    ('neuron 0', 'E')
+    """
+    return f"neuron {name}" if str(name).strip().lstrip("+-").isdigit() else str(name)
+
+
 def _column(res: Continuation, neuron: int | str | None) -> tuple[int, str]:
     kept = res.branches[0].neurons
     names = list(res.neuron_names) or [str(int(i)) for i in range(int(kept.max()) + 1)]
@@ -72,6 +83,7 @@ def plot_diagram(res: Continuation, *, neuron: int | str | None = None, ax: Any 
     if not res.branches:
         raise ValidationError("res: the continuation has no branch to draw")
     col, name = _column(res, neuron)
+    name = neuron_label(name)
     if ax is None:
         fig = Figure(figsize=(6.4, 4.2), layout="constrained")
         ax = fig.add_subplot()
