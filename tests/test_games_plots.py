@@ -128,3 +128,19 @@ def test_regret_title_fits_and_many_neurons_get_a_legend_by_type() -> None:
     assert "unbounded" in ax.get_title()
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["E neurons", "I neurons"]
+
+
+def test_energy_legend_and_regret_labels_name_unnamed_neurons_in_words(tmp_path) -> None:
+    """'E_0(y ; x_−0)' read as minus zero: unnamed neurons are 'neuron 0' in every label."""
+    net = Network(W=[[0.4, -1.0], [1.0, -0.2]], u=[1.0, 0.3], activation=Tanh())
+    fig = plot_energy(net, 0, np.array([0.2, 0.5]), num=50)
+    ax = fig.axes[0]
+    labels = [ln.get_label() for ln in ax.lines]
+    assert labels[0] == "energy of neuron 0 given the others"
+    assert not any("−0" in lab or "_0" in lab for lab in labels)
+    assert ax.get_title().startswith("neuron 0,")
+    fig.savefig(tmp_path / "energy.png", dpi=100)
+    named = Network(W=[[0.4, -1.0], [1.0, -0.2]], u=[1.0, 0.3], activation=Tanh(),
+                    names=["E", "I"], cell_types="EI")
+    assert plot_energy(named, 1, np.array([0.2, 0.5]), num=50).axes[0].lines[0].get_label() == \
+        "energy of I given the others"

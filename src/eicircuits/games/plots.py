@@ -41,6 +41,11 @@ __all__ = ["plot_energy", "plot_potential", "plot_regret", "direction_arrows"]
 FloatArray = NDArray[np.float64]
 
 
+def _who(name: str) -> str:
+    """A neuron as figure text: ``"neuron 0"`` for an unnamed (integer) one, else its name."""
+    return f"neuron {name}" if str(name).strip().lstrip("+-").isdigit() else str(name)
+
+
 def _figure(ax: Axes | None, size: tuple[float, float] = (5.0, 3.6)) -> tuple[Figure, Axes]:
     if ax is not None:
         fig = ax.get_figure()
@@ -121,7 +126,8 @@ def plot_energy(net: Network, i: int | str, x: ArrayLike, *, num: int = 400,
     ys = np.linspace(a, b, int(num))
     es = gm.energy(k, x, y=ys)
     fig, ax = _figure(ax)
-    ax.plot(ys, es, color="C0", label=f"E_{k}(y ; x_−{k})")
+    # "E_0(y ; x_−0)" read as minus zero: the energy of neuron i given the others' rates x_{−i}
+    ax.plot(ys, es, color="C0", label=f"energy of {_who(net.names[k])} given the others")
     ax.plot([x[k]], [float(gm.energy(k, x))], "o", color="C1", zorder=4,
             label=f"current rate {x[k]:.4g}")
     if math.isfinite(br):
@@ -133,7 +139,7 @@ def plot_energy(net: Network, i: int | str, x: ArrayLike, *, num: int = 400,
         tail = "energy unbounded below: regret ∞"
     else:
         tail = f"regret {regret:.3g}"
-    ax.set_title(f"{net.names[k]}{kind}, self-coupling W_ii = {net.diag[k]:.3g}\n{tail}",
+    ax.set_title(f"{_who(net.names[k])}{kind}, self-coupling W_ii = {net.diag[k]:.3g}\n{tail}",
                  fontsize=9)
     ax.set_xlabel(f"rate of neuron {net.names[k]} (y)")
     ax.set_ylabel("own energy")
@@ -302,7 +308,7 @@ def plot_regret(net: Network, trajectory: Any, *, t: ArrayLike | None = None,
     for k in range(net.n):
         r = R[:, k]
         inf = ~np.isfinite(r)
-        name = net.names[k]
+        name = _who(net.names[k])
         if by_type:
             kind = net.cell_types[k]
             color: Any = type_color[kind]
