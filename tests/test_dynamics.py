@@ -807,7 +807,7 @@ def test_simulate_cli_refuses_a_negative_t_end_before_printing(tmp_path, capsys)
     assert "simulating" not in cap.out + cap.err and "--t-end" in cap.err
     assert not (tmp_path / "o").exists()
     assert main(["simulate", _sim_spec(tmp_path), "--dt", "0", "--out", str(tmp_path / "o")]) == 2
-    assert "--dt" in capsys.readouterr().err
+    assert "--dt step" in capsys.readouterr().err
     # white input noise has no continuum limit: refused up front, with the flags that fix it
     assert main(["simulate", _sim_spec(tmp_path), "--dt", "0.01", "--noise", "1",
                  "--noise-kind", "input", "--out", str(tmp_path / "o")]) == 2

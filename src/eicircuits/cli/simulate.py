@@ -125,8 +125,8 @@ def _check_settings(args: argparse.Namespace, t_end: float) -> None:
         raise ValidationError(f"--t-end: expected a finite end time > 0 (runs start at t = 0), "
                               f"got {t_end:g}")
     if args.dt is not None and not (np.isfinite(args.dt) and 0 < args.dt <= t_end):
-        raise ValidationError(f"--dt: expected a finite step with 0 < dt ≤ t_end = {t_end:g}, "
-                              f"got {args.dt:g}")
+        raise ValidationError(f"dt: must be a finite number > 0 (the --dt step, at most "
+                              f"--t-end = {t_end:g}), got {args.dt:g}")
     if (args.noise is not None and args.noise_kind == "input" and args.noise_tau is None
             and args.form == "rate"):
         raise ValidationError(
