@@ -224,3 +224,62 @@ def test_figure_of_a_large_network_shows_populations():
     ax_t, ax_h = fig.axes
     assert ax_t.get_legend() is not None and ax_h.get_legend() is not None
     assert "E mean (160 neurons)" in [t.get_text() for t in ax_t.get_legend().get_texts()]
+
+
+def _layout(fig):
+    """Which layout plot_analysis chose, read off the drawn axes."""
+    xlabels = [ax.get_xlabel() for ax in fig.axes]
+    return "column" if "channel" in xlabels else f"{len(fig.axes)} panels"
+
+
+def test_flat_random_network_gets_the_population_layout_not_the_column_one():
+    # 160 E neurons with E → E synapses between them: no channels, no input → output contrast
+    net = random_ei(200, density=0.05, gain=0.8, rng=3, u=1.0)
+    a = analyze(net, include=("contrast", "trajectory"))
+    assert a.contrast.layered is False
+    assert a.contrast.input_contrast is None and a.contrast.contrast_gain is None
+    fig = plot_analysis(a)
+    assert _layout(fig) == "2 panels"
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[0].startswith("Populations from rest") and titles[1] == "Equilibrium rates"
+    labels = [t.get_text() for ax in fig.axes for t in ax.get_legend().get_texts()]
+    assert not any("layer" in s for s in labels)
+
+
+def test_layered_circuits_keep_the_column_layout():
+    from eicircuits.circuits import lateral_inhibition
+
+    motif = lateral_inhibition(5, a=0.2, b=1.0, c=0.5, d=0.0, u=[1.0, 1.1, 1.2, 1.3, 1.4])
+    column = cortical_column(2, 3, f=1.0, u=[1.0, 1.1, 1.2])
+    for net in (motif, column):
+        a = analyze(net, include=("contrast", "trajectory"))
+        assert a.contrast.layered is True and a.contrast.input_contrast is not None
+        assert _layout(plot_analysis(a)) == "column"
+
+
+def test_contrast_text_of_a_flat_network_has_no_input_contrast_or_gain():
+    a = analyze(random_ei(200, density=0.05, gain=0.8, rng=3, u=1.0), include=("contrast",))
+    txt = render_text(a)
+    assert "contrast across E neurons:" in txt
+    assert "input contrast" not in txt and "contrast gain" not in txt
+    col = analyze(cortical_column(2, 3, f=1.0, u=[1.0, 1.1, 1.2]), include=("contrast",))
+    txt = render_text(col)
+    assert "input contrast (first-layer E inputs)" in txt and "contrast gain" in txt
+
+
+def test_stability_line_says_when_the_certificate_proves_it():
+    import dataclasses
+
+    from eicircuits.report import equilibrium_text
+
+    net = random_ei(60, density=0.1, gain=0.8, rng=4, u=1.0)
+    a = analyze(net, include=("stability",))
+    assert a.certificate.certified and a.verification.valid and a.verification.proof
+    line = next(s for s in render_text(a).splitlines() if s.startswith("stability"))
+    assert line.endswith("; proved by the certificate below")
+    # the Krylov verdict used above STABILITY_LIMIT is no longer called "not a proof"
+    eq = dataclasses.replace(a.equilibrium, message="x (a numerical Krylov result, not a proof)")
+    txt = equilibrium_text(eq, net, a.certificate, a.verification)
+    assert "not a proof" not in txt and "the certificate below proves global stability" in txt
+    assert "not a proof" in equilibrium_text(eq, net)  # without the certificate: unchanged
+    assert "proved by" not in equilibrium_text(eq, net)

@@ -42,6 +42,7 @@ __all__ = [
     "analyze",
     "network_summary",
     "contrast_summary",
+    "is_layered",
 ]
 
 #: The parts :func:`analyze` can compute (the equilibrium is always computed).
@@ -89,7 +90,8 @@ class ContrastSummary(Result):
     Attributes
     ----------
     input_contrast : float or None
-        Contrast of the first layer's E inputs (``None`` without cell types or when undefined).
+        Contrast of the first layer's E inputs (``None`` without cell types, when undefined, or
+        for a flat network: see ``layered``).
     contrast : list of float or None
         Contrast ``(max − min)/(max + min)`` of each layer's E rates (``None``: all silent).
     active : list of int
@@ -97,11 +99,17 @@ class ContrastSummary(Result):
     layer_neurons : list of list of int
         The E neurons of each layer (indices).
     contrast_gain : float or None
-        Output contrast over input contrast.
+        Output contrast over input contrast (``None`` for a flat network).
     winner : str or None
         The single active E neuron of the last layer, if there is one.
     wilson_cowan : dict or None
         For a ReLU E–I pair: regime, paradoxical response ``∂r_I*/∂u_I`` and Hopf ratio.
+    layered : bool
+        Whether the E neurons are channels of a layered circuit: a column (names
+        ``L{ℓ}.E{i}``), or one layer in which the E neurons excite only themselves and compete
+        through inhibition (:func:`~eicircuits.circuits.lateral_inhibition`). A flat network
+        (e.g. :func:`~eicircuits.circuits.random_ei`) has no input → output contrast: only the
+        contrast across its E neurons is reported.
     """
 
     input_contrast: float | None
@@ -111,6 +119,7 @@ class ContrastSummary(Result):
     contrast_gain: float | None
     winner: str | None
     wilson_cowan: dict[str, Any] | None = None
+    layered: bool = False
     evaluated: bool = True
     status: str = "evaluated"
     message: str = ""
@@ -133,16 +142,17 @@ def contrast_summary(net: Network, x: Any) -> ContrastSummary:
     >>> from eicircuits.circuits import cortical_column
     >>> net = cortical_column(2, 2, f=1.0, u=[1.0, 1.1])
     >>> s = contrast_summary(net, [1.0, 1.2, 0.1, 0.9, 1.5, 0.2])
-    >>> [round(c, 6) for c in s.contrast], s.winner, s.layers
-    ([0.090909, 0.25], None, 2)
+    >>> [round(c, 6) for c in s.contrast], s.winner, s.layers, s.layered
+    ([0.090909, 0.25], None, 2, True)
     """
     from .circuits import contrast, layer_groups, winner
 
     arr = np.asarray(x, dtype=float)
     groups = [np.asarray(g, dtype=np.intp) for g in layer_groups(net)]
+    layered = is_layered(net)
     if not np.all(np.isfinite(arr)):
         return ContrastSummary(None, [], [], [g.tolist() for g in groups], None, None,
-                               evaluated=False, status="not_evaluated",
+                               layered=layered, evaluated=False, status="not_evaluated",
                                message="no equilibrium was found, so nothing was measured")
 
     def safe_contrast(y: Any) -> float | None:
@@ -151,7 +161,8 @@ def contrast_summary(net: Network, x: Any) -> ContrastSummary:
         except ValidationError:
             return None
 
-    c_in = safe_contrast(net.u[groups[0]]) if net.cell_types is not None else None
+    c_in = (safe_contrast(net.u[groups[0]]) if net.cell_types is not None and layered
+            else None)
     values, active = [], []
     for idx in groups:
         y = arr[idx]
@@ -161,7 +172,37 @@ def contrast_summary(net: Network, x: Any) -> ContrastSummary:
     w = winner(arr, net)
     gain = values[-1] / c_in if c_in and values and values[-1] is not None else None
     return ContrastSummary(c_in, values, active, [g.tolist() for g in groups], gain,
-                           None if w is None else net.names[w], _wilson_cowan_summary(net))
+                           None if w is None else net.names[w], _wilson_cowan_summary(net),
+                           layered=layered)
+
+
+def is_layered(net: Network) -> bool:
+    """Whether ``net``'s E neurons are channels of a layered circuit (see
+    :class:`ContrastSummary`): a column, by its names ``L{ℓ}.E{i}``, or one layer of at least two
+    E neurons with cell types and no E → E synapse between different E neurons (they interact
+    only through inhibition, as in :func:`~eicircuits.circuits.lateral_inhibition`).
+
+    Examples
+    --------
+    >>> from eicircuits.circuits import lateral_inhibition, random_ei
+    >>> is_layered(lateral_inhibition(3, a=0.2, b=1.0, c=0.5, d=0.0))
+    True
+    >>> is_layered(random_ei(50, rng=0))
+    False
+    """
+    import scipy.sparse as sp
+
+    from .circuits.column import _NAME
+
+    if net.n and all(_NAME.match(name) for name in net.names):
+        return True
+    e = net.e_idx
+    if net.cell_types is None or e.size < 2:
+        return False
+    W = net.W
+    block = W[e][:, e] if net.is_sparse else np.asarray(W)[np.ix_(e, e)]
+    block = sp.coo_array(block)
+    return not bool(np.any((block.row != block.col) & (block.data != 0)))
 
 
 def _wilson_cowan_summary(net: Network) -> dict[str, Any] | None:

@@ -1,12 +1,13 @@
 """The figure of an analysis: what the circuit does.
 
-- A layered circuit (a cortical column, or one layer of a lateral-inhibition motif): the input
+- A layered circuit (a cortical column, or one layer of a lateral-inhibition motif; see
+  :func:`~eicircuits.analysis.is_layered`): the input
   and each layer's E rates per channel with the winner marked, the contrast per layer with the
   number of active E neurons, and the population means per layer from rest.
 - A small circuit (up to :data:`SMALL_N` neurons): the equilibrium rate of every neuron and
   every neuron's rate from rest.
-- A large circuit: the E and I population means from rest and histograms of the equilibrium
-  rates.
+- A large circuit, or a flat one (e.g. a random E–I network): the E and I population means
+  from rest and histograms of the equilibrium rates.
 
 Built on :class:`matplotlib.figure.Figure` (no pyplot state, any backend).
 """
@@ -225,7 +226,7 @@ def plot_analysis(a: Any) -> Any:
     c = a.contrast
     found = _found(a)
     # a column, or one layer of a motif (several E channels with an input contrast)
-    column = (c is not None and c.evaluated and found
+    column = (c is not None and c.evaluated and found and getattr(c, "layered", True)
               and (c.layers > 1 or (c.input_contrast is not None
                                     and len(c.layer_neurons[0]) >= 3)))
     if column:

@@ -54,8 +54,21 @@ def network_text(s: Any) -> str:
             f"time constants τ: {tau}")
 
 
-def equilibrium_text(eq: Any, net: Any) -> str:
-    """Method, residual, active set (by type), stability and, for small networks, the rates."""
+def _proved(cert: Any, ver: Any) -> bool:
+    """Whether ``cert`` certifies global stability and ``ver`` re-verified it as a proof."""
+    return (cert is not None and ver is not None and bool(getattr(cert, "certified", False))
+            and bool(ver.valid) and bool(getattr(ver, "proof", False)))
+
+
+_KRYLOV = "a numerical Krylov result, not a proof"
+
+
+def equilibrium_text(eq: Any, net: Any, cert: Any = None, ver: Any = None) -> str:
+    """Method, residual, active set (by type), stability and, for small networks, the rates.
+
+    With a certificate ``cert`` whose verification ``ver`` is a proof, the stability line says
+    that the certificate proves it (a numerical eigenvalue verdict is then not the last word).
+    """
     n_active = int(np.asarray(eq.active).size)
     lines = [
         f"method      {eq.method} ({eq.iterations} iterations)",
@@ -83,7 +96,12 @@ def equilibrium_text(eq: Any, net: Any) -> str:
                      f"{lead.imag:+.4g}i (rate Jacobian, these τ)")
     else:
         lines.append(f"stability   {verdict}")
-    lines.append(f"note        {eq.message}")
+    note = str(eq.message)
+    if _proved(cert, ver):
+        lines[-1] += "; proved by the certificate below"
+        note = note.replace(_KRYLOV, "a numerical Krylov result; the certificate below "
+                                     "proves global stability")
+    lines.append(f"note        {note}")
     return "\n".join(lines)
 
 
@@ -159,16 +177,18 @@ def contrast_text(s: Any) -> str:
     if not s.evaluated:
         return s.message
     lines = []
-    if s.input_contrast is not None or s.layers > 1:
+    layered = getattr(s, "layered", True)
+    if layered and (s.input_contrast is not None or s.layers > 1):
         c_in = s.input_contrast
         lines.append(f"input contrast (first-layer E inputs): "
                      f"{'undefined' if c_in is None else f'{c_in:.4g}'}")
     for ell, (c, k, idx) in enumerate(zip(s.contrast, s.active, s.layer_neurons, strict=True)):
-        label = f"layer {ell}" if s.layers > 1 else "E neurons"
+        label = (f"layer {ell}: contrast" if s.layers > 1 else
+                 "E neurons: contrast" if layered else "contrast across E neurons:")
         shown = "undefined (all silent)" if c is None else f"{c:.4g}"
-        lines.append(f"{label}: contrast {shown}, {k} of {len(idx)} E neurons active")
+        lines.append(f"{label} {shown}, {k} of {len(idx)} E neurons active")
     lines.append(f"single winner: {s.winner or 'none'}")
-    if s.contrast_gain is not None:
+    if s.contrast_gain is not None and layered:
         lines.append(f"contrast gain (output/input): {s.contrast_gain:.4g}")
     lines.append("  (contrast (max − min)/(max + min) of the E rates: 0 = all equal, 1 = only "
                  "some active)")
@@ -198,7 +218,8 @@ def sections(a: Any) -> list[Section]:
     """The report's sections, keyed by snake_case names in their ``data``."""
     net = a.network
     out = [Section("Network", network_text(a.summary), {"key": "network"}),
-           Section("Equilibrium", equilibrium_text(a.equilibrium, net), {"key": "equilibrium"})]
+           Section("Equilibrium", equilibrium_text(a.equilibrium, net, a.certificate,
+                                                   a.verification), {"key": "equilibrium"})]
     if getattr(a, "response", None) is not None:
         out.append(Section("Response from rest (the equilibrium above is unstable)",
                            equilibrium_text(a.response, net), {"key": "response"}))
@@ -242,7 +263,7 @@ def _summary_rows(a: Any) -> list[tuple[str, str]]:
     if a.game is not None and a.game.evaluated:
         rows.append(("Nash equilibrium", "yes" if a.game.is_nash else "no"))
     if a.contrast is not None and a.contrast.evaluated:
-        if a.contrast.contrast_gain is not None:
+        if a.contrast.contrast_gain is not None and getattr(a.contrast, "layered", True):
             rows.append(("contrast gain", f"{a.contrast.contrast_gain:.4g}"))
         rows.append(("single winner", a.contrast.winner or "none"))
     if a.trajectory is not None:
