@@ -257,6 +257,19 @@ def test_layered_circuits_keep_the_column_layout():
         assert _layout(plot_analysis(a)) == "column"
 
 
+def test_silent_large_network_draws_a_flat_line_and_says_so():
+    net = random_ei(200, density=0.05, gain=0.8, rng=3, u=0.0)  # x* = 0 is the equilibrium
+    a = analyze(net, include=("trajectory",))
+    assert not np.any(a.equilibrium.x) and a.trajectory.status == "steady"
+    fig = plot_analysis(a)
+    ax_t, ax_h = fig.axes
+    mean_e = ax_t.lines[0]
+    assert len(mean_e.get_xdata()) >= 2 and mean_e.get_xdata()[-1] > 0  # a line, not a point
+    np.testing.assert_array_equal(mean_e.get_ydata(), 0.0)
+    for ax in (ax_t, ax_h):
+        assert any("all neurons silent (x* = 0)" in t.get_text() for t in ax.texts)
+
+
 def test_contrast_text_of_a_flat_network_has_no_input_contrast_or_gain():
     a = analyze(random_ei(200, density=0.05, gain=0.8, rng=3, u=1.0), include=("contrast",))
     txt = render_text(a)

@@ -7,7 +7,7 @@
 - A small circuit (up to :data:`SMALL_N` neurons): the equilibrium rate of every neuron and
   every neuron's rate from rest.
 - A large circuit, or a flat one (e.g. a random E–I network): the E and I population means
-  from rest and histograms of the equilibrium rates.
+  from rest and histograms of the equilibrium rates ("all neurons silent" when ``x* = 0``).
 
 Built on :class:`matplotlib.figure.Figure` (no pyplot state, any backend).
 """
@@ -170,26 +170,38 @@ def _large_panels(fig: Any, a: Any) -> None:
     types = _types(net)
     ax1, ax2 = fig.subplots(1, 2)
     tr = a.trajectory.trajectory if a.trajectory is not None else None
+    silent = _found(a) and not np.any(x > 0)
     if tr is not None:
-        xs = np.asarray(tr.x)
+        t, xs = np.asarray(tr.t, dtype=float), np.asarray(tr.x)
+        if t.size < 2:  # steady at t = 0 (e.g. every neuron silent): one point draws no line
+            t, xs = np.array([0.0, max(float(a.trajectory.t_end), 1.0)]), np.repeat(xs, 2, 0)
         for kind, color in (("E", _E), ("I", _I)):
             idx = np.flatnonzero(types == kind)
             if idx.size:
                 who = kind if net.cell_types is not None else "all neurons:"
-                ax1.plot(tr.t, xs[:, idx].mean(axis=1), color=color,
+                ax1.plot(t, xs[:, idx].mean(axis=1), color=color,
                          label=f"{who} mean ({idx.size} neurons)")
                 lo, hi = np.percentile(xs[:, idx], [10, 90], axis=1)
-                ax1.plot(tr.t, lo, color=color, linestyle="--", linewidth=0.8,
+                ax1.plot(t, lo, color=color, linestyle="--", linewidth=0.8,
                          label=f"{who} 10th / 90th percentile")
-                ax1.plot(tr.t, hi, color=color, linestyle="--", linewidth=0.8)
-        ax1.set_xlim(0.0, _settled_time(tr.t, xs))
+                ax1.plot(t, hi, color=color, linestyle="--", linewidth=0.8)
+        if silent and not np.any(xs):
+            ax1.text(0.5, 0.6, "all neurons silent (x* = 0)", ha="center", va="center",
+                     transform=ax1.transAxes)
+        ax1.set_xlim(0.0, _settled_time(t, xs))
         ax1.set_xlabel("time (units of τ)")
         ax1.set_ylabel("rate")
         ax1.set_title(f"Populations from rest ({a.trajectory.status})", fontsize=9)
         ax1.legend(fontsize=7)
     else:
         ax1.set_axis_off()
-    if _found(a):
+    if silent:
+        ax2.text(0.5, 0.5, f"all neurons silent (x* = 0)\n{net.n} of {net.n} neurons at rate 0",
+                 ha="center", va="center", transform=ax2.transAxes)
+        ax2.set_xticks([])
+        ax2.set_yticks([])
+        ax2.set_title("Equilibrium rates", fontsize=9)
+    elif _found(a):
         bins = np.linspace(0.0, max(float(x.max()), 1e-12), 31)
         for kind, color in (("E", _E), ("I", _I)):
             idx = np.flatnonzero(types == kind)
