@@ -106,3 +106,40 @@ def test_masked_integers_and_booleans_stay_categorical_with_missing_points():
                                                   ["not certified", "certified"]]
     assert len(fig.axes) == 1
     plt.close(fig)
+
+
+def test_small_numeric_map_has_ticks_at_the_samples_and_numbers_in_cells():
+    # a 2 x 2 grid: the cells extend half a step past the samples, so the ticks must name
+    # the sampled values (gain < 1) and each cell carries its value
+    gain = np.array([0.5, 0.9])
+    ratio = np.array([1.0, 2.0])
+    vals = np.array([[0.125, 0.25], [0.0375, 0.075]])  # (gain, ratio)
+    ds = xr.Dataset({"rate": (("gain", "ratio"), vals)}, coords={"gain": gain, "ratio": ratio})
+    fig, ax, drawn = plot_sweep(ds, "rate")
+    np.testing.assert_array_equal(ax.get_xticks(), gain)
+    np.testing.assert_array_equal(ax.get_yticks(), ratio)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.5", "0.9"]
+    cells = {(t.get_position(), t.get_text()) for t in ax.texts}
+    expected = {((float(g), float(r)), f"{vals[i, j]:.3g}")
+                for i, g in enumerate(gain) for j, r in enumerate(ratio)}
+    assert cells == expected
+    np.testing.assert_array_equal(drawn, vals.T)
+    assert ax.get_title() == "contraction rate"
+    assert fig.axes[-1].get_ylabel() == "contraction rate"  # the colour bar
+    plt.close(fig)
+
+
+def test_large_numeric_map_has_no_numbers_in_cells():
+    a, b = np.linspace(0.0, 1.0, 11), np.linspace(0.0, 1.0, 3)
+    ds = xr.Dataset({"gain": (("a", "b"), np.add.outer(a, b))}, coords={"a": a, "b": b})
+    fig, ax, _ = plot_sweep(ds, "gain")
+    assert not ax.texts and len(ax.get_xticks()) != a.size
+    np.testing.assert_array_equal(ax.get_yticks(), b)
+    plt.close(fig)
+
+
+def test_small_categorical_map_has_ticks_at_the_samples(ds):
+    fig, ax, _ = plot_sweep(ds, "certified")
+    np.testing.assert_array_equal(ax.get_xticks(), ds["a"].values)
+    np.testing.assert_array_equal(ax.get_yticks(), ds["b"].values)
+    plt.close(fig)

@@ -102,6 +102,38 @@ def _as_labels(var: str, values: np.ndarray, kind: str | None = None
     return out.reshape(values.shape), order
 
 
+#: Names drawn for analyses whose short name reads as something else.
+TITLES = {"rate": "contraction rate"}
+
+#: Up to this many sampled values per axis, ticks sit at the sampled values and every cell of a
+#: numeric map carries its number.
+SMALL_GRID = 10
+
+
+def _fmt_tick(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float | np.floating) else str(v)
+
+
+def _sample_ticks(ax: Any, xs: np.ndarray, ys: np.ndarray | None) -> None:
+    """Ticks at the sampled values of a small grid (cells are centred on them)."""
+    for values, setter in ((xs, ax.set_xticks), (ys, ax.set_yticks)):
+        if values is not None and values.size <= SMALL_GRID and values.dtype.kind in "iuf":
+            setter(values, [_fmt_tick(v) for v in values])
+
+
+def _annotate_cells(ax: Any, mesh: Any, xs: np.ndarray, ys: np.ndarray,
+                    values: np.ndarray) -> None:
+    """Write each value in its cell, dark on light colours and light on dark ones."""
+    for i, yv in enumerate(ys):
+        for j, xv in enumerate(xs):
+            v = values[i, j]
+            if not np.isfinite(v):
+                continue
+            r, g, b, _ = mesh.cmap(mesh.norm(v))
+            ink = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
+            ax.text(xv, yv, f"{v:.3g}", ha="center", va="center", color=ink, fontsize=9)
+
+
 def _why_empty(da: Any, var: str) -> str:
     """The reason a variable has no value anywhere: its attributes, else what NaN means."""
     for key in ("nan_reason", "why_nan", "missing", "note", "description"):
@@ -159,6 +191,7 @@ def plot_sweep(ds: Any, var: str | None = None, *, x: str | None = None,
         raise ValidationError(f"var: {var!r} is not a variable of the sweep; expected one of "
                               f"{names}")
     da = ds[var]
+    title = TITLES.get(var, var)
     grid_dims = [d for d in da.dims if d in ds.coords and d != "seed"]
     extra_dims = [d for d in da.dims if d not in ds.coords]
     if extra_dims:
@@ -222,6 +255,7 @@ def plot_sweep(ds: Any, var: str | None = None, *, x: str | None = None,
         else:
             ax.pcolormesh(da[x].values, da[y].values, codes, cmap=cmap, vmin=-0.5,
                           vmax=len(labels) - 0.5, shading="nearest")
+            _sample_ticks(ax, da[x].values, da[y].values)
         ax.legend(handles=[Patch(facecolor=c, edgecolor="0.5", label=lab or "(failed)")
                            for c, lab in zip(colors, labels, strict=True)],
                   loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
@@ -230,7 +264,7 @@ def plot_sweep(ds: Any, var: str | None = None, *, x: str | None = None,
         drawn = values
         missing = int(np.sum(~np.isfinite(values)))
         if missing == values.size:
-            ax.text(0.5, 0.5, f"{var!r} has no value at any point\n\n"
+            ax.text(0.5, 0.5, f"{title!r} has no value at any point\n\n"
                     + "\n".join(textwrap.wrap(_why_empty(ds[var], var), 60)),
                     ha="center", va="center", transform=ax.transAxes, fontsize=9)
             ax.set_xlim(float(np.min(da[x].values)), float(np.max(da[x].values)))
@@ -239,15 +273,19 @@ def plot_sweep(ds: Any, var: str | None = None, *, x: str | None = None,
             note = (note + "; " if note else "") + "no values"
         elif y is None:
             ax.plot(da[x].values, values, marker="o" if values.size < 50 else None)
-            ax.set_ylabel(var)
+            _sample_ticks(ax, da[x].values, None)
+            ax.set_ylabel(title)
         else:
-            mesh = ax.pcolormesh(da[x].values, da[y].values, values, shading="nearest",
-                                 cmap="viridis")
-            fig.colorbar(mesh, ax=ax, label=var)
+            xs, ys = da[x].values, da[y].values
+            mesh = ax.pcolormesh(xs, ys, values, shading="nearest", cmap="viridis")
+            fig.colorbar(mesh, ax=ax, label=title)
+            _sample_ticks(ax, xs, ys)
+            if xs.size <= SMALL_GRID and ys.size <= SMALL_GRID:
+                _annotate_cells(ax, mesh, xs, ys, values)
     ax.set_xlabel(x)
     if y is not None:
         ax.set_ylabel(y)
     if not categorical and 0 < missing < np.size(drawn):
         note = (note + "; " if note else "") + f"{missing} of {np.size(drawn)} points without value"
-    ax.set_title(var + (f" ({note})" if note else ""))
+    ax.set_title(title + (f" ({note})" if note else ""))
     return fig, ax, drawn
