@@ -338,3 +338,13 @@ def test_delays_mapping_without_cell_types_is_a_spec_error(tmp_path: Path) -> No
     p = _write(tmp_path, "[network]\nW = [[0.0, 1.0], [1.0, 0.0]]\ndelays = { E = 1.0 }\n")
     with pytest.raises(SpecError, match=r"\[network\]\.delays: a mapping .* needs cell_types"):
         load_spec(p)
+
+
+def test_builder_missing_a_required_parameter_is_a_spec_error(tmp_path):
+    """A [builder] table without a required argument raised a raw TypeError (a traceback)."""
+    from eicircuits import SpecError, load_spec
+
+    path = tmp_path / "col.toml"
+    path.write_text('[builder]\nname = "cortical_column"\nlayers = 3\n')
+    with pytest.raises(SpecError, match=r"needs 'm', 'f'.*\[builder\]"):
+        load_spec(path)

@@ -138,7 +138,9 @@ class CircuitSpec:
                 return self._explicit(params)
             fn = self.builder_function()
             _check_builder_keys(fn, params, self.source, self.builder)
-            return fn(**_builder_values(params, self.source, self.base_dir))
+            values = _builder_values(params, self.source, self.base_dir)
+            _check_builder_required(fn, values, self.source, self.builder)
+            return fn(**values)
         except SpecError:
             raise
         except EICircuitsError as exc:
@@ -196,6 +198,19 @@ def _check_builder_keys(fn: Callable[..., Any], params: Mapping[str, Any], sourc
                 f"{source}: [builder]: unknown parameter {key!r} for builder {name!r}; "
                 f"expected some of {sorted(allowed)}"
             )
+
+
+def _check_builder_required(fn: Callable[..., Any], params: Mapping[str, Any], source: str,
+                            name: str) -> None:
+    sig = inspect.signature(fn)
+    missing = [k for k, p in sig.parameters.items()
+               if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+               and k not in params]
+    if missing:
+        raise SpecError(
+            f"{source}: [builder]: builder {name!r} needs {', '.join(map(repr, missing))}; "
+            f"add {' and '.join(f'{k} = …' for k in missing)} to the [builder] table"
+        )
 
 
 def _builder_values(params: Mapping[str, Any], source: str,
