@@ -146,6 +146,7 @@ def contrast_summary(net: Network, x: Any) -> ContrastSummary:
     ([0.090909, 0.25], None, 2, True)
     """
     from .circuits import contrast, layer_groups, winner
+    from .circuits.analysis import wilson_cowan_summary
 
     arr = np.asarray(x, dtype=float)
     groups = [np.asarray(g, dtype=np.intp) for g in layer_groups(net)]
@@ -172,7 +173,7 @@ def contrast_summary(net: Network, x: Any) -> ContrastSummary:
     w = winner(arr, net)
     gain = values[-1] / c_in if c_in and values and values[-1] is not None else None
     return ContrastSummary(c_in, values, active, [g.tolist() for g in groups], gain,
-                           None if w is None else net.names[w], _wilson_cowan_summary(net),
+                           None if w is None else net.names[w], wilson_cowan_summary(net),
                            layered=layered)
 
 
@@ -203,27 +204,6 @@ def is_layered(net: Network) -> bool:
     block = W[e][:, e] if net.is_sparse else np.asarray(W)[np.ix_(e, e)]
     block = sp.coo_array(block)
     return not bool(np.any((block.row != block.col) & (block.data != 0)))
-
-
-def _wilson_cowan_summary(net: Network) -> dict[str, Any] | None:
-    """Regime and paradoxical response when ``net`` is a ReLU E–I pair (else ``None``)."""
-    from .activations import ReLU
-    from .circuits import hopf_ratio, paradoxical_response, wilson_cowan_regime
-
-    if (net.n != 2 or net.cell_types != ("E", "I")
-            or not isinstance(net.uniform_activation, ReLU)):
-        return None
-    W = net.dense_W()
-    w = dict(w_ee=W[0, 0], w_ei=-W[0, 1], w_ie=W[1, 0], w_ii=-W[1, 1])
-    try:
-        slope = float(paradoxical_response(**w))
-    except ValidationError:
-        return None
-    regime = str(wilson_cowan_regime(**w, tau_e=net.tau[0], tau_i=net.tau[1], u_e=net.u[0],
-                                     u_i=net.u[1]))
-    ratio = float(hopf_ratio(w["w_ee"], w["w_ii"]))
-    return {"regime": regime, "paradoxical_response": slope,
-            "hopf_ratio": ratio if np.isfinite(ratio) else None}
 
 
 @dataclasses.dataclass(frozen=True)

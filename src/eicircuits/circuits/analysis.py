@@ -372,7 +372,7 @@ def report_section(net: Network, x: ArrayLike) -> Section:
         lines.append(f"contrast gain (output/input): {gain:.4g}")
     data = {"layers": len(groups), "contrast": values, "active": active, "input_contrast": c_in,
             "contrast_gain": gain, "winner": None if w is None else net.names[w]}
-    wc = _wilson_cowan_summary(net)
+    wc = wilson_cowan_summary(net)
     if wc is not None:
         data["wilson_cowan"] = wc
         lines.append(f"two-population E–I circuit (Wilson–Cowan): regime {wc['regime']}; "
@@ -384,7 +384,7 @@ def report_section(net: Network, x: ArrayLike) -> Section:
     return Section("Contrast", "\n".join(lines), data)
 
 
-def _wilson_cowan_summary(net: Network) -> dict[str, Any] | None:
+def wilson_cowan_summary(net: Network) -> dict[str, Any] | None:
     """Regime and paradoxical response when ``net`` is a ReLU E–I pair (else ``None``)."""
     from ..activations import ReLU
     from .wilson_cowan import hopf_ratio, paradoxical_response, wilson_cowan_regime
