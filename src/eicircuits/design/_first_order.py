@@ -34,15 +34,10 @@ from ..errors import ValidationError
 from ._finish import clean_weights, finish, polish
 from ._margins import coupling_lambda
 from ._problem import (
-    build_targets,
-    check_activations,
-    check_cell_types,
-    check_mask,
-    check_positive,
     sign_pattern,
 )
 from ._result import Design
-from ._synthesize import split_targets
+from ._synthesize import check_design_inputs
 
 __all__ = ["synthesize_first_order"]
 
@@ -188,21 +183,9 @@ def synthesize_first_order(
     (True, True)
     """
     start = time.perf_counter()
-    types = check_cell_types(cell_types)
-    n = len(types)
-    acts = check_activations(activation, n)
-    U, X = split_targets(targets)
-    if U.shape[1] != n:
-        raise ValidationError(f"targets: u and x must have length n = {n} to match cell_types, "
-                              f"got {U.shape[1]}")
-    t = build_targets(U, X, acts)
-    mask_arr = check_mask(mask, n)
-    eps = check_positive("margin", margin, allow_none=False)
-    delta = check_positive("silence_margin", silence_margin, allow_none=False, strict=False)
-    max_weight = check_positive("max_weight", max_weight)
-    max_self = (check_positive("max_self", max_self, strict=False)
-                if max_self is not None else None)
-    tol_v = check_positive("tol", tol, allow_none=False)
+    (types, n, acts, t, mask_arr, eps, delta, max_weight, max_self,
+     tol_v) = check_design_inputs(targets, cell_types, activation, mask, margin, silence_margin,
+                                  max_weight, max_self, tol)
     if not (isinstance(max_iter, int) and max_iter >= 1):
         raise ValidationError(f"max_iter: must be an integer ≥ 1, got {max_iter!r}")
     if weights is None:

@@ -55,6 +55,32 @@ def split_targets(targets: Any) -> tuple[np.ndarray, np.ndarray]:
         raise ValidationError(f"targets: expected numbers, got {exc}") from exc
 
 
+def check_design_inputs(targets: Any, cell_types: Any, activation: Any, mask: Any, margin: Any,
+                        silence_margin: Any, max_weight: Any, max_self: Any, tol: Any
+                        ) -> tuple[Any, ...]:
+    """The argument checks shared by every design method, in one wording.
+
+    Returns ``(types, n, activations, targets, mask, margin, silence_margin, max_weight,
+    max_self, tol)``, each validated (``ValidationError`` naming the argument otherwise).
+    """
+    types = check_cell_types(cell_types)
+    n = len(types)
+    acts = check_activations(activation, n)
+    U, X = split_targets(targets)
+    if U.shape[1] != n:
+        raise ValidationError(f"targets: u and x must have length n = {n} to match cell_types, "
+                              f"got {U.shape[1]}")
+    t = build_targets(U, X, acts)
+    mask_arr = check_mask(mask, n)
+    margin_v = check_positive("margin", margin, allow_none=False)
+    delta = check_positive("silence_margin", silence_margin, allow_none=False, strict=False)
+    max_weight = check_positive("max_weight", max_weight)
+    max_self = (check_positive("max_self", max_self, strict=False)
+                if max_self is not None else None)
+    tol_v = check_positive("tol", tol, allow_none=False)
+    return types, n, acts, t, mask_arr, margin_v, delta, max_weight, max_self, tol_v
+
+
 def synthesize(
     targets: Sequence[tuple[ArrayLike, ArrayLike]],
     *,
@@ -145,21 +171,9 @@ def synthesize(
     True
     """
     start = time.perf_counter()
-    types = check_cell_types(cell_types)
-    n = len(types)
-    acts = check_activations(activation, n)
-    U, X = split_targets(targets)
-    if U.shape[1] != n:
-        raise ValidationError(f"targets: u and x must have length n = {n} to match cell_types, "
-                              f"got {U.shape[1]}")
-    t = build_targets(U, X, acts)
-    mask_arr = check_mask(mask, n)
-    margin_v = check_positive("margin", margin, allow_none=False)
-    delta = check_positive("silence_margin", silence_margin, allow_none=False, strict=False)
-    max_weight = check_positive("max_weight", max_weight)
-    max_self = check_positive("max_self", max_self, strict=False) if max_self is not None \
-        else None
-    tol_v = check_positive("tol", tol, allow_none=False)
+    (types, n, acts, t, mask_arr, margin_v, delta, max_weight, max_self,
+     tol_v) = check_design_inputs(targets, cell_types, activation, mask, margin, silence_margin,
+                                  max_weight, max_self, tol)
     if objective not in OBJECTIVES:
         raise ValidationError(f"objective: expected one of {OBJECTIVES}, got {objective!r}")
     if solver is not None and str(solver).upper() not in SOLVERS:
