@@ -66,6 +66,14 @@ def _time(name: str, value: Any) -> float:
     return v
 
 
+def _ordered(first: str, a: float, second: str, b: float) -> None:
+    """Refuse unless ``b > a`` (e.g. a pulse's ``t_off`` after its ``t_on``)."""
+    if not b > a:
+        raise ValidationError(
+            f"{second}: need {second} > {first}, got {first} = {a:g}, {second} = {b:g}"
+        )
+
+
 def _amplitude(name: str, value: Any) -> FloatArray:
     if isinstance(value, (str, bytes)) or isinstance(value, bool):
         raise ValidationError(f"{name}: expected a number or a vector of numbers, got {value!r}")
@@ -370,10 +378,7 @@ class Pulse(_Localised):
 
     def __post_init__(self) -> None:
         t_on, t_off = _time("t_on", self.t_on), _time("t_off", self.t_off)
-        if not t_off > t_on:
-            raise ValidationError(
-                f"t_off: need t_off > t_on, got t_on = {t_on:g}, t_off = {t_off:g}"
-            )
+        _ordered("t_on", t_on, "t_off", t_off)
         object.__setattr__(self, "t_on", t_on)
         object.__setattr__(self, "t_off", t_off)
         self._setup()
@@ -413,10 +418,7 @@ class Ramp(_Localised):
 
     def __post_init__(self) -> None:
         a, b = _time("t_start", self.t_start), _time("t_end", self.t_end)
-        if not b > a:
-            raise ValidationError(
-                f"t_end: need t_end > t_start, got t_start = {a:g}, t_end = {b:g}"
-            )
+        _ordered("t_start", a, "t_end", b)
         object.__setattr__(self, "t_start", a)
         object.__setattr__(self, "t_end", b)
         self._setup()
@@ -460,10 +462,8 @@ class Sine(_Localised):
         object.__setattr__(self, "phase", _time("phase", self.phase))
         t_on = None if self.t_on is None else _time("t_on", self.t_on)
         t_off = None if self.t_off is None else _time("t_off", self.t_off)
-        if t_on is not None and t_off is not None and not t_off > t_on:
-            raise ValidationError(
-                f"t_off: need t_off > t_on, got t_on = {t_on:g}, t_off = {t_off:g}"
-            )
+        if t_on is not None and t_off is not None:
+            _ordered("t_on", t_on, "t_off", t_off)
         object.__setattr__(self, "t_on", t_on)
         object.__setattr__(self, "t_off", t_off)
         self._setup()

@@ -145,7 +145,6 @@ def _small_panels(fig: Any, a: Any) -> None:
     if eq is not a.equilibrium:
         ax1.plot(np.arange(net.n), np.asarray(a.equilibrium.x), "o", markerfacecolor="none",
                  markeredgecolor="k", label="unstable equilibrium (solver)")
-        ax1.legend(fontsize=7)
     ax1.set_title(f"{what} ({eq.method}, {stable})", fontsize=9)
     ax1.legend(fontsize=7)
     tr = a.trajectory.trajectory if a.trajectory is not None else None
