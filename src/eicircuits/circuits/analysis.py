@@ -375,13 +375,17 @@ def report_section(net: Network, x: ArrayLike) -> Section:
     wc = wilson_cowan_summary(net)
     if wc is not None:
         data["wilson_cowan"] = wc
-        lines.append(f"two-population E–I circuit (Wilson–Cowan): regime {wc['regime']}; "
-                     f"paradoxical response ∂r_I*/∂u_I = {wc['paradoxical_response']:.4g}"
-                     + (" (negative: inhibition-stabilised)"
-                        if wc["paradoxical_response"] < 0 else "")
-                     + ("" if wc["hopf_ratio"] is None
-                        else f"; Hopf point τ_I/τ_E = {wc['hopf_ratio']:.4g}"))
+        lines.append(wilson_cowan_text(wc))
     return Section("Contrast", "\n".join(lines), data)
+
+
+def wilson_cowan_text(wc: dict[str, Any]) -> str:
+    """One report line from :func:`wilson_cowan_summary`'s dictionary."""
+    return (f"two-population E–I circuit (Wilson–Cowan): regime {wc['regime']}; "
+            f"paradoxical response ∂r_I*/∂u_I = {wc['paradoxical_response']:.4g}"
+            + (" (negative: inhibition-stabilised)" if wc["paradoxical_response"] < 0 else "")
+            + ("" if wc["hopf_ratio"] is None
+               else f"; Hopf point τ_I/τ_E = {wc['hopf_ratio']:.4g}"))
 
 
 def wilson_cowan_summary(net: Network) -> dict[str, Any] | None:

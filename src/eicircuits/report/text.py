@@ -174,6 +174,8 @@ def game_text(s: Any, *, n: int | None = None) -> str:
 
 def contrast_text(s: Any) -> str:
     """Contrast per layer, active E neurons, the winner and (for an E–I pair) the regime."""
+    from ..circuits.analysis import wilson_cowan_text
+
     if not s.evaluated:
         return s.message
     lines = []
@@ -194,12 +196,7 @@ def contrast_text(s: Any) -> str:
                  "some active)")
     wc = s.wilson_cowan
     if wc is not None:
-        lines.append(f"two-population E–I circuit (Wilson–Cowan): regime {wc['regime']}; "
-                     f"paradoxical response ∂r_I*/∂u_I = {wc['paradoxical_response']:.4g}"
-                     + (" (negative: inhibition-stabilised)"
-                        if wc["paradoxical_response"] < 0 else "")
-                     + ("" if wc["hopf_ratio"] is None
-                        else f"; Hopf point τ_I/τ_E = {wc['hopf_ratio']:.4g}"))
+        lines.append(wilson_cowan_text(wc))
     return "\n".join(lines)
 
 
