@@ -4,7 +4,8 @@ Each scheme is run by every engine that can run it — the NumPy stepper, the nu
 batched core of stimulus/noise/delays (single and batch), the NumPy batch and the JAX batch —
 and all must give the NumPy stepper's trajectory to rounding. The stochastic schemes without
 noise must be explicit Euler and Heun. Oracle for the reference itself: the exact solution of
-a linear network (``expm``).
+a linear network (``expm``); for the one step every backend runs (:mod:`._schemes`), each
+scheme's textbook formula written out by hand.
 """
 
 from __future__ import annotations
@@ -116,3 +117,110 @@ def test_simulate_takes_a_batch_as_the_leading_axis_of_x0():
         simulate(net, X0, SPAN, until_steady=1e-6, **KW)
     with pytest.raises(ValidationError, match="method: a batch runs a fixed-step method"):
         simulate(net, X0, SPAN, method="RK45", **KW)
+
+
+# --------------------------------------------------------------------------- one definition
+def test_every_fixed_step_method_is_one_scheme_definition():
+    from eicircuits.dynamics import METHODS
+    from eicircuits.dynamics._schemes import FIXED_METHODS, SCHEMES, SDE_METHODS
+
+    fixed = {m for m, kind in METHODS.items() if kind == "fixed"}
+    assert fixed == set(SCHEMES) == set(FIXED_METHODS) | set(SDE_METHODS)
+    for name, sch in SCHEMES.items():
+        assert sch.tableau.satisfied_order() >= sch.order, name
+        assert sch.stochastic == (name in SDE_METHODS)
+
+
+def _by_hand(name, X, T, h, tau, inc):
+    """Each scheme's step written out by hand from its textbook formula (the oracle)."""
+    F = lambda Y: (T(Y) - Y) / tau  # noqa: E731
+    if name in ("euler", "euler-maruyama"):
+        return X + h * F(X) + (inc if name == "euler-maruyama" else 0.0)
+    if name == "exp-euler":
+        return T(X) + (X - T(X)) * np.exp(-h / tau)
+    if name == "heun":
+        k1 = F(X)
+        return X + h / 2 * (k1 + F(X + h * k1))
+    if name == "stochastic-heun":
+        k1 = F(X)
+        pred = X + h * k1 + inc
+        return X + h / 2 * (k1 + F(pred)) + inc
+    if name == "midpoint":
+        return X + h * F(X + h / 2 * F(X))
+    k1 = F(X)
+    k2 = F(X + h / 2 * k1)
+    k3 = F(X + h / 2 * k2)
+    k4 = F(X + h * k3)
+    return X + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+
+
+@pytest.mark.parametrize("name", ["euler", "exp-euler", "heun", "midpoint", "rk4",
+                                  "euler-maruyama", "stochastic-heun"])
+def test_the_one_step_is_each_schemes_textbook_formula_on_numpy_and_jax(name):
+    from eicircuits.dynamics._schemes import SCHEMES, step
+
+    rng = np.random.default_rng(3)
+    B, n, h = 3, 5, 0.07
+    Wm = rng.normal(size=(n, n)) * 0.4
+    u = rng.normal(size=n)
+    tau = rng.uniform(0.5, 2.0, size=n)
+    X = rng.normal(size=(B, n))
+    inc = rng.normal(size=(B, n)) * 0.1
+    sch = SCHEMES[name]
+    noise = inc if sch.stochastic else None
+    expect = _by_hand(name, X, lambda Y: np.tanh(Y @ Wm.T + u), h, tau,
+                      inc if sch.stochastic else 0.0)
+    got = step(sch, X, sch.gains(h, 1.0 / tau), lambda Y, i: np.tanh(Y @ Wm.T + u),
+               inc=noise)
+    assert np.allclose(got, expect, rtol=1e-14, atol=1e-15)
+    assert not np.shares_memory(got, X)
+    inplace = X.copy()
+    step(sch, inplace, sch.gains(h, 1.0 / tau), lambda Y, i: np.tanh(Y @ Wm.T + u),
+         inc=noise, out=inplace)
+    assert np.array_equal(inplace, got)
+    if _jax.available():
+        import jax
+        import jax.numpy as jnp
+
+        with _jax.x64():
+            fn = jax.jit(lambda X, inc: step(
+                sch, X, sch.gains(h, jnp.asarray(1.0 / tau), jnp),
+                lambda Y, i: jnp.tanh(Y @ jnp.asarray(Wm).T + jnp.asarray(u)),
+                inc=inc if sch.stochastic else None))
+            viajax = np.asarray(fn(jnp.asarray(X), jnp.asarray(inc)))
+        assert np.allclose(viajax, expect, rtol=1e-13, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["euler", "exp-euler", "heun", "midpoint", "rk4",
+                                  "euler-maruyama", "stochastic-heun"])
+def test_numba_runs_the_same_gains(name):
+    """The numba kernel's loop against the one NumPy step, for every scheme (noise included:
+    the kernel takes the increments of the stochastic ones)."""
+    if not _kernels.available():
+        pytest.skip("numba is not installed")
+    from eicircuits.dynamics._schemes import SCHEMES, step
+
+    rng = np.random.default_rng(4)
+    n, h, k = 6, 0.05, 7
+    Wm = rng.normal(size=(n, n)) * 0.4
+    u = rng.normal(size=n)
+    tau = rng.uniform(0.5, 2.0, size=n)
+    x = rng.normal(size=n)
+    sch = SCHEMES[name]
+    inc = rng.normal(size=(k, n)) * 0.1 if sch.stochastic else np.zeros((0, n))
+    ref = x.copy()
+    for j in range(k):
+        ref = step(sch, ref, sch.gains(h, 1.0 / tau), lambda Y, i: np.tanh(Wm @ Y + u),
+                   inc=inc[j] if sch.stochastic else None)
+    codes = _kernels.activation_codes((Tanh(),) * n)
+    mat = (True, Wm.copy(), np.zeros(1, np.uint32), np.zeros(1, np.uint32), np.zeros(1))
+    s = sch.stages
+    buffers = (np.empty(n), np.empty(n), np.empty(n), np.empty((s, n)))
+    steps = np.arange(1, k + 1)
+    out = np.empty((k, n))
+    got = x.copy()
+    done, r, bad = _kernels.get_kernel()(
+        got, 0, k, (0, u, mat, codes), (*sch.gain_arrays(h, 1.0 / tau), inc), buffers,
+        (steps, out, 0), 1e12, 1e-250)
+    assert (done, r, bad) == (k, k, -1)
+    assert np.allclose(got, ref, rtol=1e-13, atol=1e-14) and np.array_equal(out[-1], got)

@@ -30,7 +30,7 @@ Examples
 
 from ..delays import Delays
 from ._batch import BatchTrajectory, simulate_batch
-from ._extended import SDE_METHODS
+from ._schemes import SDE_METHODS
 from ._simulate import METHODS, simulate
 from ._tableaux import TABLEAUX
 from ._trajectory import STATUSES, Trajectory

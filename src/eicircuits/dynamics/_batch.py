@@ -25,9 +25,11 @@ from .._threads import blas_threads, resolve_threads
 from ..errors import SizeLimitError, ValidationError
 from ..network import Network
 from . import _jax
-from ._extended import SDE_METHODS, ExtendedCore, member_rngs, run_batch_extended
-from ._fixed_step import FIXED_METHODS, MAX_OUTPUT_BYTES, _inplace_activation, _n_steps
+from ._extended import ExtendedCore, member_rngs, run_batch_extended
+from ._fixed_step import MAX_OUTPUT_BYTES, _inplace_activation, _n_steps
 from ._problem import Problem, divergence_message
+from ._schemes import FIXED_METHODS, SCHEMES, SDE_METHODS
+from ._schemes import step as scheme_step
 from ._simulate import (
     DEFAULT_BOUND,
     FORMS,
@@ -36,7 +38,6 @@ from ._simulate import (
     _positive_int,
     check_extended,
 )
-from ._tableaux import TABLEAUX
 from ._trajectory import Trajectory, protocol_attrs
 
 __all__ = ["simulate_batch", "BatchTrajectory", "BATCH_BACKENDS", "BATCH_STATUSES",
@@ -360,14 +361,13 @@ def _resolve_backend(backend: Any, net: Network, B: int, work: float) -> str:
 
 # --------------------------------------------------------------------------- NumPy backend
 class _NumpyBatch:
-    """Batched steps in NumPy, with the arithmetic of the fixed-step ``_NumpyStepper``."""
+    """Batched steps in NumPy: the scheme of :mod:`._schemes` on a (B, n) state."""
 
     def __init__(self, net: Network, form: str, method: str) -> None:
         self.net = net
         self.form = form
-        self.scheme, self.stages, _ = FIXED_METHODS[method]
-        tab = TABLEAUX.get(method)
-        self.abc = tab.arrays() if tab is not None else None
+        self.scheme = SCHEMES[method]
+        self.stages = self.scheme.stages
         self.W = net.W
         self.WT = None if net.is_sparse else net.W.T
         # one shared activation: the fixed-step path's in-place version (no allocation)
@@ -387,45 +387,12 @@ class _NumpyBatch:
         Z += U
         return Z
 
-    def coef(self, h: float) -> FloatArray:
-        tau = self.net.tau
-        if self.scheme == "euler":
-            return h / tau
-        if self.scheme == "exp-euler":
-            return np.exp(-h / tau)
-        return 1.0 / tau
+    def coef(self, h: float) -> Any:
+        """The scheme's gains for step ``h``."""
+        return self.scheme.gains(h, 1.0 / self.net.tau)
 
-    def step(self, X: FloatArray, U: FloatArray, h: float, coef: FloatArray) -> FloatArray:
-        if self.scheme == "euler":
-            T = self.target(X, U)
-            T -= X
-            T *= coef
-            return X + T
-        if self.scheme == "exp-euler":
-            T = self.target(X, U)
-            D = X - T
-            D *= coef
-            D += T
-            return D
-        A, b, _ = self.abc  # type: ignore[misc]
-        K: list[FloatArray] = []
-        tmp = np.empty_like(X)
-        for i in range(self.stages):
-            Y = X.copy()
-            for j in range(i):
-                if A[i, j] != 0.0:
-                    np.multiply(K[j], h * A[i, j], out=tmp)
-                    Y += tmp
-            Ki = self.target(Y, U)
-            Ki -= Y
-            Ki *= coef
-            K.append(Ki)
-        Xn = X.copy()
-        for i in range(self.stages):
-            if b[i] != 0.0:
-                np.multiply(K[i], h * b[i], out=tmp)
-                Xn += tmp
-        return Xn
+    def step(self, X: FloatArray, U: FloatArray, h: float, coef: Any) -> FloatArray:
+        return scheme_step(self.scheme, X, coef, lambda Y, i: self.target(Y, U))
 
 
 def _run_numpy(

@@ -5,8 +5,8 @@ One stepper, written once for a batch ``X`` of shape (B, n) (a single run is B =
 ``τ dx = (−x + T(x, t)) dt + (noise)``, ``T = Φ(Σ_d W_d x(t − d) + u(t) [+ η])`` (rate form) or
 ``Σ_d W_d Φ(v(t − d)) + u(t) [+ η]`` (voltage form),
 
-with the schemes of the fixed-step path (``euler``, ``exp-euler`` and the Butcher tableaux of
-:mod:`._tableaux`) and two stochastic ones:
+with every scheme of :mod:`._schemes` (the one definition the other backends run too),
+deterministic and stochastic:
 
 - ``euler-maruyama``: ``x ← x + (h/τ)(T(x) − x) + (σ/τ)√h ξ`` (strong order 1 for additive
   noise);
@@ -39,17 +39,12 @@ from ..errors import ValidationError
 from ..network import Network
 from ..noise import Noise
 from ..stimulus import Stimulus
-from ._tableaux import TABLEAUX
+from ._schemes import SCHEMES, SDE_METHODS
+from ._schemes import step as scheme_step
 
 __all__ = ["SDE_METHODS", "ExtendedCore", "member_rngs", "check_history"]
 
 FloatArray = NDArray[np.float64]
-
-#: The stochastic fixed-step schemes: name -> (scheme, stages, strong order for additive noise).
-SDE_METHODS: dict[str, tuple[str, int, int]] = {
-    "euler-maruyama": ("em", 1, 1),
-    "stochastic-heun": ("sheun", 2, 1),
-}
 
 #: Target size (floats) of one block of pre-sampled stimulus values.
 _BLOCK_FLOATS = 2_000_000
@@ -229,22 +224,15 @@ class ExtendedCore:
         t0: float, dt: float, N: int, t1: float, noise: Noise | None,
         rngs: list[np.random.Generator] | None, history: Any = None,
     ) -> None:
-        from ._fixed_step import FIXED_METHODS, _inplace_activation
+        from ._fixed_step import _inplace_activation
 
         self.net, self.form, self.method = net, form, method
         self.B, self.n = X0.shape
         self.t0, self.dt, self.N, self.t1 = t0, dt, N, t1
         self.inv_tau = 1.0 / net.tau
-        if method in SDE_METHODS:
-            self.scheme, self.stages, _ = SDE_METHODS[method]
-            self.c = np.array([0.0]) if self.scheme == "em" else np.array([0.0, 1.0])
-        else:
-            self.scheme, self.stages, _ = FIXED_METHODS[method]
-            tab = TABLEAUX.get(method)
-            if tab is not None:
-                self.A, self.b, self.c = tab.arrays()
-            else:
-                self.c = np.array([0.0])
+        self.scheme = SCHEMES[method]
+        self.stages = self.scheme.stages
+        self.c = self.scheme.c
         self.phi = net.phi if net.uniform_activation is None else _inplace_activation(net)
         self.input = _Input(u, self.B, self.n)
         self._block: tuple[int, int, FloatArray] | None = None
@@ -309,7 +297,7 @@ class ExtendedCore:
             W.indices = W.indices.astype(np.int32)
             W.indptr = W.indptr.astype(np.int32)
             self.W0 = W
-        self._coefs: dict[float, tuple[FloatArray, FloatArray]] = {}
+        self._gains: dict[float, Any] = {}
 
     # ------------------------------------------------------------------ pieces
     def times(self, s: int) -> float:
@@ -398,12 +386,12 @@ class ExtendedCore:
             Z += eta
         return Z
 
-    def _coef(self, h: float) -> tuple[FloatArray, FloatArray]:
-        c = self._coefs.get(h)
-        if c is None:
-            c = (h * self.inv_tau, np.exp(-h * self.inv_tau))
-            self._coefs[h] = c
-        return c
+    def gains(self, h: float) -> Any:
+        """The scheme's gains for step ``h`` (:meth:`._schemes.Scheme.gains`)."""
+        g = self._gains.get(h)
+        if g is None:
+            g = self._gains[h] = self.scheme.gains(h, self.inv_tau)
+        return g
 
     def _normals(self, s: int) -> FloatArray:
         """The (B, n) standard normals of step ``s`` (drawn a block at a time)."""
@@ -420,59 +408,33 @@ class ExtendedCore:
         t, h = self.times(s), self.h(s)
         if self.delays is not None:
             self.Xbuf[s % self.M] = X
-        kh, ex = self._coef(h)
         noise = self.noise
-        eta = self.eta
+        eta = eta_next = self.eta
         inc: FloatArray | None = None
         if noise is not None:
             xi = self._normals(s)
             if noise.white:
                 inc = (self.sigma * self.inv_tau) * math.sqrt(h) * xi  # type: ignore[operator]
-                eta = None
+                eta = eta_next = None
             else:
                 a = math.exp(-h / noise.tau)  # type: ignore[operator]
                 eta_next = eta * a + (self.sigma * math.sqrt((1 - a * a) / (2 * noise.tau))) * xi  # type: ignore[operator]
-        sch = self.scheme
-        u0 = self._u(s, 0)
-        if sch in ("euler", "exp-euler", "em"):
-            T = self.target(X, t, s, u0, eta)
-            if self.delays is not None and self.hermite:
-                self.Fbuf[s % self.M] = (T - X) * self.inv_tau  # type: ignore[index]
-            if sch == "exp-euler":
-                Xn = T + (X - T) * ex
-            else:
-                Xn = X + (T - X) * kh
-        elif sch == "sheun":
-            T0 = self.target(X, t, s, u0, eta)
-            F0 = (T0 - X) * self.inv_tau
-            if self.delays is not None and self.hermite:
-                self.Fbuf[s % self.M] = F0  # type: ignore[index]
-            Xp = X + h * F0
-            if inc is not None:
-                Xp += inc
-            eta1 = eta_next if (noise is not None and not noise.white) else eta
-            T1 = self.target(Xp, t + h, s, self._u(s, 1), eta1, True)
-            Xn = X + (0.5 * h) * (F0 + (T1 - Xp) * self.inv_tau)
-        else:
-            A, b = self.A, self.b
-            K: list[FloatArray] = []
-            for i in range(self.stages):
-                Y = X.copy()
-                for j in range(i):
-                    if A[i, j] != 0.0:
-                        Y += (h * A[i, j]) * K[j]
-                Ki = self.target(Y, t + self.c[i] * h, s, self._u(s, i), eta, self.c[i] > 0.5)
-                Ki -= Y
-                Ki *= self.inv_tau
-                if i == 0 and self.delays is not None and self.hermite:
-                    self.Fbuf[s % self.M] = Ki  # type: ignore[index]
-                K.append(Ki)
-            Xn = X.copy()
-            for i in range(self.stages):
-                if b[i] != 0.0:
-                    Xn += (h * b[i]) * K[i]
-        if inc is not None:
-            Xn += inc
+        c = self.c
+        stochastic = self.scheme.stochastic
+
+        def stage(Y: FloatArray, i: int) -> FloatArray:
+            # a stochastic scheme's stage at the end of the step sees the end-of-step OU input;
+            # stages past the middle of a step see the value before a switch at its end
+            e = eta_next if stochastic and c[i] == 1.0 else eta
+            return self.target(Y, t + c[i] * h, s, self._u(s, i), e, bool(c[i] > 0.5))
+
+        def derivative(i: int, K: FloatArray) -> None:
+            if i == 0:  # the derivative at t_s, for the Hermite interpolant of delayed states
+                self.Fbuf[s % self.M] = K * self.inv_tau  # type: ignore[index]
+
+        Xn = scheme_step(self.scheme, X, self.gains(h), stage, inc=inc,
+                         on_stage=derivative if self.delays is not None and self.hermite
+                         else None)
         if noise is not None and not noise.white:
             self.eta = eta_next
         if self.delays is not None and s + 1 in self.kinks:

@@ -4,10 +4,12 @@ For ``τ ẋ = −x + T(x, t)`` (``T = Φ(Wx + u)`` in the rate form, ``WΦ(x) +
 form) one step costs one evaluation of ``T`` per stage, that is one mat-vec:
 
 - ``euler``: ``x ← x + (h/τ)(T(x) − x)`` (order 1);
-- ``exp-euler``: ``x ← T(x) + (x − T(x)) e^{−h/τ}`` (order 1; exact when ``T`` is constant over
-  the step, and stable for every ``h`` on the leak term — a good fit for this equation);
+- ``exp-euler``: ``x ← x + (1 − e^{−h/τ})(T(x) − x)`` (order 1; exact when ``T`` is constant
+  over the step, and stable for every ``h`` on the leak term — a good fit for this equation);
 - ``heun``, ``midpoint`` (order 2), ``rk4`` (order 4): the Butcher tableaux of
   :mod:`._tableaux`.
+
+Each scheme is defined once, in :mod:`._schemes`; both backends below run that definition.
 
 Two interchangeable backends advance the state in chunks of steps: a compiled numba kernel
 (:mod:`._kernels`, used when numba is installed, the input is constant and every activation is
@@ -39,7 +41,8 @@ from ..activations import Activation, ClippedReLU, Linear, Logistic, ReLU, Tanh
 from ..errors import EICircuitsWarning, SizeLimitError, ValidationError
 from . import _kernels
 from ._problem import Problem, divergence_message
-from ._tableaux import TABLEAUX
+from ._schemes import FIXED_METHODS, SCHEMES
+from ._schemes import step as scheme_step
 from ._trajectory import Trajectory
 
 try:  # SciPy's CSR kernel accumulates y += A @ x into a given buffer (no allocation).
@@ -50,15 +53,6 @@ except ImportError:  # pragma: no cover - depends on SciPy internals
 __all__ = ["FIXED_METHODS", "MAX_OUTPUT_BYTES", "run_fixed", "BACKENDS"]
 
 FloatArray = NDArray[np.float64]
-
-#: Fixed-step methods: name -> (scheme, stages per step, order).
-FIXED_METHODS: dict[str, tuple[str, int, int]] = {
-    "euler": ("euler", 1, 1),
-    "exp-euler": ("exp-euler", 1, 1),
-    "heun": ("rk", 2, 2),
-    "midpoint": ("rk", 2, 2),
-    "rk4": ("rk", 4, 4),
-}
 
 #: Backends of the fixed-step path.
 BACKENDS = ("auto", "numpy", "numba")
@@ -132,9 +126,9 @@ class _NumpyStepper:
         self.dtype = dt_ = np.dtype(dtype)
         net = prob.net
         self.n = n = net.n
-        self.scheme, self.stages, _ = FIXED_METHODS[method]
-        tableau = TABLEAUX.get(method)
-        self.abc = tableau.arrays() if tableau is not None else None
+        self.scheme = SCHEMES[method]
+        self.stages = self.scheme.stages
+        self.c = self.scheme.c
         self.phi = _inplace_activation(net)
         self.sparse = net.is_sparse
         W = net.W
@@ -147,12 +141,9 @@ class _NumpyStepper:
         # the bound as a number of the state's precision, clipped to its range: NumPy compares
         # a float32 array with a Python float in float32, where 1e300 would be inf
         self.bound = dt_.type(min(prob.bound, float(np.finfo(dt_).max)))
-        self.T = np.empty(n, dt_)
         self.P = np.empty(n, dt_)
-        self.Y = np.empty(n, dt_)
-        self.tmp = np.empty(n, dt_)
         self.K = np.empty((self.stages, n), dt_)
-        self._coef_cache: dict[float, FloatArray] = {}
+        self._gain_cache: dict[float, Any] = {}
 
     def _matvec_add(self, x: FloatArray, out: FloatArray, u: FloatArray) -> None:
         if self.sparse:
@@ -177,48 +168,26 @@ class _NumpyStepper:
             self._matvec_add(self.P, out, u)
         return out
 
-    def _coef(self, dt: float) -> FloatArray:
-        c = self._coef_cache.get(dt)
-        if c is None:
-            if self.scheme == "euler":
-                c = dt / self.tau
-            elif self.scheme == "exp-euler":
-                c = np.exp(-dt / self.tau)
-            else:
-                c = 1.0 / self.tau
-            c = np.asarray(c, dtype=self.dtype)
-            self._coef_cache[dt] = c
-        return c
+    def gains(self, dt: float) -> Any:
+        """The scheme's gains for step ``dt`` (computed in float64, stored in the state's
+        precision)."""
+        gains = self._gain_cache.get(dt)
+        if gains is None:
+            G, g = self.scheme.gains(dt, 1.0 / self.tau)
+            cast = self.dtype.type
+            gains = ([[(j, v.astype(cast)) for j, v in row] for row in G],
+                     [(i, v.astype(cast)) for i, v in g])
+            self._gain_cache[dt] = gains
+        return gains
 
-    def step(self, x: FloatArray, t: float, dt: float) -> None:
-        T = self.T
-        coef = self._coef(dt)
-        if self.scheme == "euler":
-            self.target(x, t, T)
-            T -= x
-            T *= coef
-            x += T
-        elif self.scheme == "exp-euler":
-            self.target(x, t, T)
-            x -= T
-            x *= coef
-            x += T
-        else:
-            A, b, c = self.abc
-            K, Y, tmp = self.K, self.Y, self.tmp
-            for i in range(self.stages):
-                Y[:] = x
-                for j in range(i):
-                    if A[i, j] != 0.0:
-                        np.multiply(K[j], self.dtype.type(dt * A[i, j]), out=tmp)
-                        Y += tmp
-                self.target(Y, t + c[i] * dt, K[i])
-                K[i] -= Y
-                K[i] *= coef
-            for i in range(self.stages):
-                if b[i] != 0.0:
-                    np.multiply(K[i], self.dtype.type(dt * b[i]), out=tmp)
-                    x += tmp
+    def step(self, x: FloatArray, t: float, dt: float, inc: FloatArray | None = None) -> None:
+        """One step from ``x`` at time ``t``, in place (``inc``: a noise increment)."""
+        K, c = self.K, self.c
+
+        def stage(Y: FloatArray, i: int) -> FloatArray:
+            return self.target(Y, t + c[i] * dt, K[i])
+
+        scheme_step(self.scheme, x, self.gains(dt), stage, inc=inc, out=x)
 
     def advance(
         self, x: FloatArray, s0: int, k: int, times: Any, step_dt: Any,
@@ -294,13 +263,9 @@ class _NumbaStepper:
         self.kernel = _kernels.get_kernel()
         net = prob.net
         n = net.n
-        self.scheme_name, self.stages, _ = FIXED_METHODS[method]
-        self.scheme = {"euler": 0, "exp-euler": 1, "rk": 2}[self.scheme_name]
-        tab = TABLEAUX.get(method)
-        if tab is not None:
-            self.A, self.b, _ = tab.arrays()
-        else:
-            self.A, self.b = np.zeros((1, 1)), np.zeros(1)
+        self.scheme = SCHEMES[method]
+        self.stages = self.scheme.stages
+        self._gain_cache: dict[float, Any] = {}
         self.form = 0 if prob.form == "rate" else 1
         self.u = np.ascontiguousarray(prob.u, dtype=dt_)
         W = net.W
@@ -334,14 +299,12 @@ class _NumbaStepper:
     def target(self, x: FloatArray, t: float, out: FloatArray) -> FloatArray:
         return self._np.target(x, t, out)
 
-    def _coef(self, dt: float) -> FloatArray:
-        if self.scheme == 0:
-            c = dt / self.tau
-        elif self.scheme == 1:
-            c = np.exp(-dt / self.tau)
-        else:
-            c = 1.0 / self.tau
-        return np.ascontiguousarray(c, dtype=self.dtype)
+    def _gains(self, dt: float) -> Any:
+        gains = self._gain_cache.get(dt)
+        if gains is None:
+            gains = self._gain_cache[dt] = self.scheme.gain_arrays(dt, 1.0 / self.tau,
+                                                                   self.dtype)
+        return gains
 
     def advance(
         self, x: FloatArray, s0: int, k: int, times: Any, step_dt: Any,
@@ -355,7 +318,8 @@ class _NumbaStepper:
             k = max(1, min(k, 2_000_000 // len(scale)))  # at most 16 MB of increments at once
             inc = (scale * np.sqrt(dt)) * gen.standard_normal((k, len(scale)))
             inc = inc.astype(self.dtype, copy=False)
-        scheme = (self.scheme, self._coef(dt), dt, self.A, self.b, inc)
+        G, g, nz, e = self._gains(dt)
+        scheme = (G, g, nz, e, inc)
         done, r, bad = self.kernel(
             x, s0, k, model, scheme, self.buffers, (save_steps, out, r), self.bound,
             self.flush,
@@ -533,7 +497,7 @@ def run_fixed(
         if which == "numba":  # white-noise Euler–Maruyama in the compiled kernel
             extended = None
             stages = 1
-            stepper = _NumbaStepper(prob, "euler", codes, noise=numba_noise)
+            stepper = _NumbaStepper(prob, "euler-maruyama", codes, noise=numba_noise)
     if extended is not None:
         from ._extended import SDE_METHODS, ExtendedCore, ExtendedStepper
 

@@ -41,8 +41,8 @@ from ..activations import (
 )
 from ..errors import ValidationError
 from ..network import Network
-from ._fixed_step import FIXED_METHODS
-from ._tableaux import TABLEAUX
+from ._schemes import SCHEMES
+from ._schemes import step as scheme_step
 
 __all__ = ["JAX_ACTIVATIONS", "available", "check_supported", "jax_activation", "run_jax"]
 
@@ -197,7 +197,6 @@ def _compiled() -> Any:
     def run(carry: Any, W: Any, inv_tau: Any, U: Any, group: Any, h: Any, h_last: Any,
             bound: Any, N: Any, every: Any, table: Any, *, R: int, method: str, form: str,
             acts: tuple[Activation, ...], sparse: bool, stim: bool) -> Any:
-        scheme = FIXED_METHODS[method][0]
         fns = [jax_activation(a, jnp) for a in acts]
 
         def phi(z: Any) -> Any:
@@ -227,41 +226,21 @@ def _compiled() -> Any:
                 return phi(matmul(Y) + uu)
             return matmul(phi(Y)) + uu
 
-        def coef_of(hh: Any) -> Any:
-            if scheme == "euler":
-                return hh * inv_tau
-            if scheme == "exp-euler":
-                return jnp.exp(-hh * inv_tau)
-            return inv_tau
+        sch = SCHEMES[method]
+        cn = sch.c
 
-        coef_full, coef_last = coef_of(h), coef_of(h_last)
-        if scheme == "rk":
-            A, b, cn = TABLEAUX[method].arrays()
-
-        def step(X: Any, hh: Any, coef: Any, t: Any) -> Any:
-            if scheme == "euler":
-                return X + (target(X, t) - X) * coef
-            if scheme == "exp-euler":
-                T = target(X, t)
-                return (X - T) * coef + T
-            K: list[Any] = []
-            for i in range(len(b)):
-                Y = X
-                for j in range(i):
-                    if A[i, j] != 0.0:
-                        Y = Y + K[j] * (hh * float(A[i, j]))
-                # stages past the middle of a step see the value before a switch at its end
-                K.append((target(Y, t + float(cn[i]) * hh, bool(cn[i] > 0.5)) - Y) * coef)
-            for i in range(len(b)):
-                if b[i] != 0.0:
-                    X = X + K[i] * (hh * float(b[i]))
-            return X
+        def step(X: Any, hh: Any, t: Any) -> Any:
+            # stages past the middle of a step see the value before a switch at its end
+            return scheme_step(
+                sch, X, sch.gains(hh, inv_tau, jnp),
+                lambda Y, i: target(Y, t + float(cn[i]) * hh, bool(cn[i] > 0.5)),
+            )
 
         def one(s: Any, c: Any) -> Any:
             X, alive, stop, bad_i, bad_v = c
             last = s == N - 1  # the last step lands on t1 (shortened when dt does not divide)
             t = table[0] + s * h if stim else 0.0
-            Xn = step(X, jnp.where(last, h_last, h), jnp.where(last, coef_last, coef_full), t)
+            Xn = step(X, jnp.where(last, h_last, h), t)
             fine = jnp.abs(Xn) <= bound  # False for NaN too
             ok = jnp.all(fine, axis=1)
             newly = alive & ~ok

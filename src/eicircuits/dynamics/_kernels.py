@@ -1,7 +1,8 @@
 """Compiled (numba) inner loop of the fixed-step path; optional.
 
-One kernel advances the state by ``k`` steps of explicit Euler, exponential Euler or any explicit
-Runge–Kutta tableau, for the rate or the voltage form, with a dense or CSR weight matrix and the
+One kernel advances the state by ``k`` steps of any scheme of :mod:`._schemes` (it runs the
+gains of :meth:`~._schemes.Scheme.gain_arrays`, noise increments included), for the rate or the
+voltage form, with a dense or CSR weight matrix and the
 built-in activations (coded as integers, see :data:`ACTIVATION_CODES`). Each step writes the new
 state into a buffer and checks it against the divergence bound before accepting it, so a run
 that blows up stops with the last finite state. Rows are saved inside the loop (at the step
@@ -44,9 +45,6 @@ ACTIVATION_CODES: dict[type, int] = {
     Softplus: 5,
     PowerLaw: 6,
 }
-
-#: Scheme codes of the kernel.
-SCHEME_EULER, SCHEME_EXP_EULER, SCHEME_RK = 0, 1, 2
 
 
 @functools.cache

@@ -234,64 +234,44 @@ def target(x, out, P, model):
 def advance(x, s0, k, model, scheme, buffers, save, bound, flush):
     """Take up to ``k`` steps from step index ``s0``; returns ``(done, r, bad)``.
 
-    ``scheme = (code, coef, dt, A, b, inc)`` (code 0 Euler with coef = dt/τ, 1 exponential
-    Euler with coef = exp(−dt/τ), 2 Runge–Kutta with coef = 1/τ; ``inc`` (k, n) noise
-    increments added after each Euler step — Euler–Maruyama — or shape (0, n) for none);
-    ``buffers = (T, P, Y, K)``;
+    ``scheme = (G, g, nz, e, inc)``: the gains of :meth:`._schemes.Scheme.gain_arrays` — stage
+    ``i`` evaluates ``T`` at ``Y_i = x + Σ_{j<i} G[i, j] ∘ K_j + e[i] ΔN`` (``nz[i, j]``: whether
+    ``G[i, j]`` is used), ``K_i = T(Y_i) − Y_i``, and the step ends at
+    ``x + Σ_i g[i] ∘ K_i + e[s] ΔN`` — with ``inc`` (k, n) the noise increments ``ΔN`` of the
+    ``k`` steps, or shape (0, n) for none; ``buffers = (T, P, Y, K)``;
     ``save = (save_steps, out, r)``: after step ``s`` the state goes to ``out[r]`` while
     ``save_steps[r] == s``. A step whose result has ``|x_i| > bound`` (or NaN) is not accepted:
     ``done`` steps were taken, ``x`` is the last good state and ``bad`` the first bad neuron
     (``-1`` when all ``k`` steps succeeded). States with ``|x_i| < flush`` become 0
     (:data:`FLUSH`, :data:`FLUSH32`).
 
-    Every array (``x``, the buffers, ``coef``, ``inc``, ``out``, ``W``, ``u``) has one float
+    Every array (``x``, the buffers, the gains, ``inc``, ``out``, ``W``, ``u``) has one float
     dtype, float64 or float32, and ``bound``, ``flush`` are scalars of it: the whole step then
     runs in that precision.
     """
     zero = x.dtype.type(0)
-    code, coef, dt, A, b, inc = scheme
+    G, g, nz, e, inc = scheme
     noisy = inc.shape[0] > 0
     T, P, Y, K = buffers
     save_steps, out, r = save
     n = x.shape[0]
     nsave = save_steps.shape[0]
-    stages = b.shape[0]
+    stages = g.shape[0]
     for j in range(k):
         # an and-reduction LLVM vectorises; the first bad neuron is searched only on failure
         # (a per-neuron branch in these loops cost 0.1–0.25 µs of a 3 µs step at n = 160)
         ok = True
-        if code == 0:
+        if stages == 1:  # Euler, exponential Euler, Euler–Maruyama: the loop below, fused
             target(x, T, P, model)
+            g0 = g[0]
             for i in range(n):
-                v = x[i] + coef[i] * (T[i] - x[i])
+                v = x[i] + g0[i] * (T[i] - x[i])
                 if noisy:
-                    v += inc[j, i]
-                T[i] = zero if abs(v) < flush else v  # NaN kept, for the search below
-                ok &= abs(v) <= bound  # False for NaN
-        elif code == 1:
-            target(x, T, P, model)
-            for i in range(n):
-                v = T[i] + (x[i] - T[i]) * coef[i]
+                    v += e[1] * inc[j, i]
                 T[i] = zero if abs(v) < flush else v  # NaN kept, for the search below
                 ok &= abs(v) <= bound  # False for NaN
         else:
-            for st in range(stages):
-                Y[:] = x
-                for q in range(st):
-                    a = A[st, q]
-                    if a != 0.0:
-                        for i in range(n):
-                            Y[i] += dt * a * K[q, i]
-                target(Y, T, P, model)
-                for i in range(n):
-                    K[st, i] = (T[i] - Y[i]) * coef[i]
-            for i in range(n):
-                acc = zero
-                for st in range(stages):
-                    acc += b[st] * K[st, i]
-                v = x[i] + dt * acc
-                T[i] = zero if abs(v) < flush else v  # NaN kept, for the search below
-                ok &= abs(v) <= bound  # False for NaN
+            ok = _stages(x, j, model, G, g, nz, e, inc, noisy, T, P, Y, K, bound, flush)
         if not ok:
             for i in range(n):
                 if not (abs(T[i]) <= bound):
@@ -302,3 +282,41 @@ def advance(x, s0, k, model, scheme, buffers, save, bound, flush):
             out[r, :] = x
             r += 1
     return k, r, -1
+
+
+@jit
+def _stages(x, j, model, G, g, nz, e, inc, noisy, T, P, Y, K, bound, flush):
+    """The multi-stage step of :func:`advance` (new state into ``T``); whether it is finite
+    and within ``bound``."""
+    zero = x.dtype.type(0)
+    n = x.shape[0]
+    stages = g.shape[0]
+    last = stages - 1
+    ok = True
+    src = x
+    for st in range(stages):
+        src = x
+        if st > 0:
+            Y[:] = x
+            for q in range(st):
+                if nz[st, q]:
+                    for i in range(n):
+                        Y[i] += G[st, q, i] * K[q, i]
+            if noisy and e[st] != 0.0:
+                for i in range(n):
+                    Y[i] += e[st] * inc[j, i]
+            src = Y
+        target(src, K[st], P, model)
+        if st < last:  # the last increment is formed in the loop below
+            for i in range(n):
+                K[st, i] -= src[i]
+    for i in range(n):
+        v = x[i]
+        for st in range(last):
+            v += g[st, i] * K[st, i]
+        v += g[last, i] * (K[last, i] - src[i])
+        if noisy:
+            v += e[stages] * inc[j, i]
+        T[i] = zero if abs(v) < flush else v  # NaN kept, for the search below
+        ok &= abs(v) <= bound  # False for NaN
+    return ok

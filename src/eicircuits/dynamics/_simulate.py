@@ -18,9 +18,10 @@ from ..network import Network
 from ..noise import Noise
 from ..stimulus import Stimulus
 from ._adaptive import SCIPY_METHODS, run_adaptive
-from ._extended import SDE_METHODS, member_rngs
-from ._fixed_step import BACKENDS, FIXED_METHODS, run_fixed
+from ._extended import member_rngs
+from ._fixed_step import BACKENDS, run_fixed
 from ._problem import Problem
+from ._schemes import FIXED_METHODS, SDE_METHODS
 from ._trajectory import Trajectory
 
 __all__ = ["simulate", "METHODS", "FORMS", "DEFAULT_MAX_STEPS", "DEFAULT_BOUND"]
