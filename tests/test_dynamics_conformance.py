@@ -224,3 +224,34 @@ def test_numba_runs_the_same_gains(name):
         (steps, out, 0), 1e12, 1e-250)
     assert (done, r, bad) == (k, k, -1)
     assert np.allclose(got, ref, rtol=1e-13, atol=1e-14) and np.array_equal(out[-1], got)
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+@pytest.mark.parametrize("shape", [(4,), (3, 4)])
+def test_numpy_activation_table_is_the_activations_own_definition(name, shape):
+    """The NumPy backend's in-place kernels (single runs, batches, the extended core) give
+    ``net.phi`` exactly, on a state or a batch of states, in float64 and float32."""
+    from eicircuits.dynamics._fixed_step import _inplace_activation
+
+    net = _net(ACTIVATIONS[name])
+    z = np.random.default_rng(5).normal(scale=2.0, size=shape)
+    f = _inplace_activation(net)
+    expect = np.stack([net.phi(row) for row in np.atleast_2d(z)]).reshape(shape)
+    buf = z.copy()
+    assert f(buf) is buf and np.allclose(buf, expect, rtol=1e-15, atol=1e-16)
+    buf32 = z.astype(np.float32)
+    assert f(buf32).dtype == np.float32
+    assert np.allclose(buf32, expect, rtol=2e-6, atol=1e-7)
+
+
+def test_a_subclass_that_overrides_call_is_run_by_its_own_definition():
+    class Halved(ReLU):  # inherits ReLU's kernels but computes max(z, 0)/2
+        def __call__(self, z):
+            return 0.5 * np.maximum(np.asarray(z, dtype=float), 0.0)
+
+    from eicircuits.dynamics._fixed_step import _inplace_activation
+
+    net = _net(Halved())
+    z = np.array([-1.0, 0.5, 2.0, 0.0])
+    assert np.array_equal(_inplace_activation(net)(z.copy()), [0.0, 0.25, 1.0, 0.0])
+    assert _kernels.activation_codes(net.activations) is None  # no numba kernel either

@@ -371,7 +371,7 @@ class _NumpyBatch:
         self.W = net.W
         self.WT = None if net.is_sparse else net.W.T
         # one shared activation: the fixed-step path's in-place version (no allocation)
-        self.phi = net.phi if net.uniform_activation is None else _inplace_activation(net)
+        self.phi = _inplace_activation(net)
 
     def matmul(self, X: FloatArray) -> FloatArray:
         if self.WT is None:

@@ -233,7 +233,7 @@ class ExtendedCore:
         self.scheme = SCHEMES[method]
         self.stages = self.scheme.stages
         self.c = self.scheme.c
-        self.phi = net.phi if net.uniform_activation is None else _inplace_activation(net)
+        self.phi = _inplace_activation(net)
         self.input = _Input(u, self.B, self.n)
         self._block: tuple[int, int, FloatArray] | None = None
         self.block_steps = max(1, min(4096, _BLOCK_FLOATS // max(1, self.B * self.n

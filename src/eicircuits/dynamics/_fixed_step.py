@@ -37,7 +37,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy import special
 
-from ..activations import Activation, ClippedReLU, Linear, Logistic, ReLU, Tanh
+from ..activations import Activation, ClippedReLU, Linear, Logistic, ReLU, Scaled, Tanh
 from ..errors import EICircuitsWarning, SizeLimitError, ValidationError
 from . import _kernels
 from ._problem import Problem, divergence_message
@@ -78,7 +78,13 @@ NUMBA_MIN_WORK = 2e8
 
 # --------------------------------------------------------------------------- activations
 def _inplace_activation(net: Any) -> Any:
-    """A function ``f(z)`` that overwrites ``z`` with ``Φ(z)``, without allocating when it can."""
+    """A function ``f(z)`` that overwrites ``z`` with ``Φ(z)``, without allocating when it can.
+
+    The NumPy backend's one table of activation kernels (single runs, batches, the core of
+    stimuli/noise/delays): ``z`` has neurons on its last axis, shape (n,) or (B, n). Only the
+    exact built-in classes get an in-place kernel; anything else (a subclass too, which may
+    override ``__call__``) is evaluated by its own ``__call__``.
+    """
 
     def one(a: Activation) -> Any:
         kind = type(a)
@@ -98,6 +104,16 @@ def _inplace_activation(net: Any) -> Any:
                 return special.expit(z, out=z)
 
             return logistic
+        if kind is Scaled and type(a.base) in (ReLU, ClippedReLU, Linear, Tanh, Logistic):
+            inner, s, th = one(a.base), a.s, a.threshold
+
+            def scaled(z: FloatArray) -> FloatArray:  # ψ(z) = φ((z − θ)/s), as Scaled does
+                if th:
+                    np.subtract(z, th, out=z)
+                np.divide(z, s, out=z)
+                return inner(z)
+
+            return scaled
 
         def generic(z: FloatArray) -> FloatArray:
             z[...] = a(z)
@@ -111,7 +127,7 @@ def _inplace_activation(net: Any) -> Any:
 
     def mixed(z: FloatArray) -> FloatArray:
         for f, ix in parts:
-            z[ix] = f(z[ix].copy())
+            z[..., ix] = f(z[..., ix].copy())
         return z
 
     return mixed
