@@ -335,7 +335,7 @@ def test_to_xarray_and_member_indexing():
         (dict(t_span=(1.0, 1.0)), r"t_span: need t1 > t0"),
         (dict(method="RK45"), r"method: unknown fixed-step method 'RK45'.*eicircuits.simulate"),
         (dict(method="rk5"), r"method: unknown fixed-step method 'rk5'; expected one of"),
-        (dict(backend="torch"), r"backend: expected one of \('auto', 'numpy', 'jax'\)"),
+        (dict(backend="torch"), r"backend: expected one of \('auto', 'numpy', 'numba', 'jax'\)"),
         (dict(form="hopfield"), r"form: expected 'rate' or 'voltage'"),
         (dict(save_every=0), r"save_every: expected an integer ≥ 1, got 0"),
         (dict(bound=-1.0), r"bound: must be a finite number > 0"),

@@ -69,6 +69,8 @@ def test_every_engine_gives_the_numpy_trajectory(method, name, form):
     if _kernels.available():
         runs["numba"] = [simulate(net, x, SPAN, method=method, backend="numba", form=form,
                                   **KW).x for x in X0]
+        runs["batch-numba"] = simulate_batch(net, X0, SPAN, method=method, form=form,
+                                             backend="numba", **KW).x
     # JAX compiles once per scheme and activation set (about a second each): every scheme
     # with ReLU, every other activation kind with rk4
     jax_cases = name == "relu" or (method == "rk4" and name in JAX_RK4)
@@ -245,13 +247,66 @@ def test_numpy_activation_table_is_the_activations_own_definition(name, shape):
 
 
 def test_a_subclass_that_overrides_call_is_run_by_its_own_definition():
-    class Halved(ReLU):  # inherits ReLU's kernels but computes max(z, 0)/2
-        def __call__(self, z):
-            return 0.5 * np.maximum(np.asarray(z, dtype=float), 0.0)
-
     from eicircuits.dynamics._fixed_step import _inplace_activation
 
     net = _net(Halved())
     z = np.array([-1.0, 0.5, 2.0, 0.0])
     assert np.array_equal(_inplace_activation(net)(z.copy()), [0.0, 0.25, 1.0, 0.0])
     assert _kernels.activation_codes(net.activations) is None  # no numba kernel either
+
+
+def test_simulate_and_simulate_batch_take_the_same_backends():
+    from eicircuits import ValidationError
+    from eicircuits.dynamics._batch import BATCH_BACKENDS
+    from eicircuits.dynamics._fixed_step import BACKENDS
+
+    assert BACKENDS == BATCH_BACKENDS == ("auto", "numpy", "numba", "jax")
+    net = _net(ACTIVATIONS["logistic"])
+    ref = simulate(net, X0[0], SPAN, method="rk4", backend="numpy", **KW)
+    if _jax.available():
+        one = simulate(net, X0[0], SPAN, method="rk4", backend="jax", **KW)
+        assert type(one).__name__ == "Trajectory" and one.success
+        assert np.allclose(one.x, ref.x, rtol=1e-12, atol=1e-13)
+        assert np.array_equal(one.t, ref.t)
+        steps = stimulus.step(1.0, 0.3) + U
+        a = simulate(net, X0[0], SPAN, u=steps, backend="jax", method="heun", **KW)
+        b = simulate(net, X0[0], SPAN, u=steps, backend="numpy", method="heun", **KW)
+        assert np.allclose(a.x, b.x, rtol=1e-12, atol=1e-13)
+        for kw, name in ((dict(until_steady=1e-6), "until_steady"),
+                         (dict(t_eval=[0.0, 1.0], save_every=None), "t_eval"),
+                         (dict(max_steps=10), "max_steps"),
+                         (dict(u=lambda t: U), "u"),
+                         (dict(dtype=np.float32), "dtype")):
+            with pytest.raises(ValidationError, match=f"{name}: not available with "
+                                                      "backend='jax'"):
+                simulate(net, X0[0], SPAN, backend="jax", **{**KW, **kw})
+    if _kernels.available():
+        res = simulate(net, X0, SPAN, method="rk4", backend="numba", **KW)
+        assert res.backend == "numba" and np.allclose(res.x[0], ref.x, rtol=1e-12, atol=1e-13)
+        with pytest.raises(ValidationError, match="backend: 'numba' runs constant inputs"):
+            simulate_batch(net, X0, SPAN, u=stimulus.constant(U), backend="numba", **KW)
+        mixed = Network(W=W, u=U, activation=(ReLU(), Tanh(), Halved(), ReLU()),
+                        cell_types="EIEI")
+        with pytest.raises(ValidationError, match="backend: 'numba' cannot be used here"):
+            simulate_batch(mixed, X0, SPAN, backend="numba", **KW)
+
+
+class Halved(ReLU):
+    """A user activation (not built in): max(z, 0)/2."""
+
+    def __call__(self, z):
+        return 0.5 * np.maximum(np.asarray(z, dtype=float), 0.0)
+
+
+def test_a_member_that_diverges_in_the_numba_batch_stops_like_in_numpy():
+    if not _kernels.available():
+        pytest.skip("numba is not installed")
+    net = Network(W=[[1.5, -0.1], [0.2, -0.1]], u=[1.0, 0.0], activation=ReLU(),
+                  cell_types="EI")
+    X0b = np.array([[0.0, 0.0], [1.0, 0.0]])
+    kw = dict(method="euler", dt=0.1, save_every=7, bound=50.0)
+    a = simulate_batch(net, X0b, (0.0, 40.0), backend="numba", **kw)
+    b = simulate_batch(net, X0b, (0.0, 40.0), backend="numpy", **kw)
+    assert a.status.tolist() == b.status.tolist() == ["diverged", "diverged"]
+    assert np.array_equal(a.steps, b.steps) and np.allclose(a.x, b.x, rtol=1e-12)
+    assert a.messages == b.messages

@@ -24,9 +24,17 @@ from .._result import Result
 from .._threads import blas_threads, resolve_threads
 from ..errors import SizeLimitError, ValidationError
 from ..network import Network
-from . import _jax
+from . import _jax, _kernels
 from ._extended import ExtendedCore, member_rngs, run_batch_extended
-from ._fixed_step import MAX_OUTPUT_BYTES, _inplace_activation, _n_steps
+from ._fixed_step import (
+    MAX_OUTPUT_BYTES,
+    NUMBA_MIN_WORK,
+    NUMBA_REFUSAL,
+    _inplace_activation,
+    _n_steps,
+    choose_backend,
+    run_fixed,
+)
 from ._problem import Problem, divergence_message
 from ._schemes import FIXED_METHODS, SCHEMES, SDE_METHODS
 from ._schemes import step as scheme_step
@@ -46,7 +54,7 @@ __all__ = ["simulate_batch", "BatchTrajectory", "BATCH_BACKENDS", "BATCH_STATUSE
 FloatArray = NDArray[np.float64]
 
 #: Backends of :func:`simulate_batch`.
-BATCH_BACKENDS = ("auto", "numpy", "jax")
+BATCH_BACKENDS = ("auto", "numpy", "numba", "jax")
 
 #: Every status a batch member can have.
 BATCH_STATUSES: dict[str, str] = {
@@ -344,6 +352,11 @@ def _batched(name: str, value: Any, n: int, *, allow_scalar: bool) -> FloatArray
 def _resolve_backend(backend: Any, net: Network, B: int, work: float) -> str:
     if not isinstance(backend, str) or backend not in BATCH_BACKENDS:
         raise ValidationError(f"backend: expected one of {BATCH_BACKENDS}, got {backend!r}")
+    if backend == "numba":
+        # the members one after another through the kernel of simulate (raises if it cannot)
+        choose_backend(Problem(net=net, form="rate", x0=np.zeros(net.n), t0=0.0, t1=1.0,
+                               u=net.u, bound=1.0), "numba", work)
+        return "numba"
     if backend == "jax":
         if not _jax.available():
             raise ValidationError(
@@ -356,7 +369,34 @@ def _resolve_backend(backend: Any, net: Network, B: int, work: float) -> str:
         if (_jax.available() and B >= JAX_MIN_BATCH and work >= JAX_MIN_WORK
                 and _jax.supported(net)):
             return "jax"
+        if (B == 1 and work >= NUMBA_MIN_WORK and _kernels.available()
+                and _kernels.activation_codes(net.activations) is not None):
+            return "numba"  # one member: the single-run kernel
     return "numpy"
+
+
+def _run_numba(
+    net: Network, form: str, method: str, X0: FloatArray, U: FloatArray, *, t0: float,
+    t1: float, dt: float, every: int, saved: NDArray[np.int64], bound: float,
+) -> tuple[FloatArray, NDArray[np.int64], list[str]]:
+    """The members one after another through the numba kernel of :func:`simulate`; returns
+    ``(rows, stop, messages)`` (rows after step 0, a stopped member's kept at its last state)."""
+    B, n = X0.shape
+    N = int(saved[-1])
+    rows = np.empty((B, len(saved) - 1, n))
+    stop = np.full(B, N, dtype=np.int64)
+    messages = []
+    for k in range(B):
+        prob = Problem(net=net, form=form, x0=X0[k], t0=t0, t1=t1, u=U[k], bound=bound)
+        tr = run_fixed(prob, method, dt=dt, t_eval=None, save_every=every, max_steps=N,
+                       until_steady=None, check_every=N + 1, checkpoint=None,
+                       checkpoint_interval=0.0, resume=None, backend="numba")
+        kept = int(np.searchsorted(saved, tr.steps, side="right")) - 1  # rows up to the stop
+        rows[k, :kept] = tr.x[1:kept + 1]
+        rows[k, kept:] = tr.x[-1]
+        stop[k] = tr.steps
+        messages.append(tr.message)
+    return rows, stop, messages
 
 
 # --------------------------------------------------------------------------- NumPy backend
@@ -495,15 +535,19 @@ def simulate_batch(
         A member whose state has ``|x_i| > bound`` (or a non-finite entry) after a step is
         stopped there: it keeps its last finite state and status ``"diverged"``; the other
         members go on.
-    backend : {"auto", "numpy", "jax"}
-        ``"numpy"``: batched NumPy/SciPy products (any activation). ``"jax"``: one compiled
+    backend : {"auto", "numpy", "numba", "jax"}
+        The backends of :func:`~eicircuits.simulate`, running the same scheme definitions.
+        ``"numpy"``: batched NumPy/SciPy products (any activation). ``"numba"``: the members
+        one after another through the compiled kernel of ``simulate`` (constant input,
+        built-in activations, no noise or delays). ``"jax"``: one compiled
         ``jax.lax.scan`` over the run (jax must be installed; built-in activations only;
         sparse ``W`` stays sparse as a BCOO matrix). JAX computes in float64 inside its
         ``enable_x64`` context manager, which changes JAX's global configuration only for
         the duration of the call; the first call with a new shape or method compiles (about
         a second). ``"auto"``: jax when it is installed, every activation is built in, the
         batch has at least ``JAX_MIN_BATCH`` = 64 members and the run at least
-        ``JAX_MIN_WORK`` = 2e10 multiply-adds; else numpy.
+        ``JAX_MIN_WORK`` = 2e10 multiply-adds; numba for a single member whose run is long
+        enough to pay for the kernel (as in ``simulate``); else numpy.
     threads : "auto", int or None
         BLAS threads for the NumPy backend (``"auto"``: 1 for dense ``W`` with n ≤ 2048, as
         in :func:`~eicircuits.simulate`: on a shared machine a threaded product of this size
@@ -618,6 +662,8 @@ def simulate_batch(
     jax_stim = (stims is not None and noise is None and not has_delays
                 and method in FIXED_METHODS and all(s.piecewise_constant for s in stims))
     if extended:
+        if backend == "numba":
+            raise ValidationError(NUMBA_REFUSAL)
         if backend == "jax" and not jax_stim:
             raise ValidationError(
                 "backend: 'jax' runs constant inputs and piecewise-constant stimulus protocols "
@@ -655,6 +701,10 @@ def simulate_batch(
         with blas_threads(limit):
             rows, _, stop, bad_i, bad_v = run_batch_extended(core, X0, saved=saved,
                                                              bound=bound_v)
+    elif which == "numba":
+        with blas_threads(limit):
+            rows, stop, messages = _run_numba(net, form, method, X0, U, t0=t0, t1=t1, dt=dt_v,
+                                              every=every, saved=saved, bound=bound_v)
     elif which == "jax":
         if stims is not None and len(stims) > 1 and len(stims) != B:
             raise ValidationError(
@@ -674,15 +724,9 @@ def simulate_batch(
     x = np.concatenate([X0[:, None, :], rows], axis=1)
     status = np.where(stop < N, "diverged", "success")
     ok_msg = f"integrated to t = {t1:g} in {N} steps of dt = {dt_v:g}"
-    messages = []
-    for k in range(B):
-        if stop[k] == N:
-            messages.append(ok_msg)
-            continue
-        s = int(stop[k])
-        prob = Problem(net=net, form=form, x0=X0[k], t0=t0, t1=t1, u=U[k], bound=bound_v)
-        messages.append(divergence_message(prob, times(s + 1), int(bad_i[k]),
-                                           float(bad_v[k]), times(s)))
+    if which != "numba":
+        messages = _messages(net, form, X0, U, stop, bad_i, bad_v, t0=t0, t1=t1, N=N,
+                             bound=bound_v, ok=ok_msg, times=times)
     return BatchTrajectory(
         t=np.where(saved < N, t0 + saved * dt_v, t1).astype(float),
         x=x,
@@ -701,3 +745,19 @@ def simulate_batch(
         noise=noise,
         seed=int(rng) if isinstance(rng, (int, np.integer)) and noise is not None else None,
     )
+
+
+def _messages(net: Network, form: str, X0: FloatArray, U: FloatArray, stop: Any, bad_i: Any,
+              bad_v: Any, *, t0: float, t1: float, N: int, bound: float, ok: str,
+              times: Any) -> list[str]:
+    """Each member's message: ``ok``, or where and how it diverged."""
+    messages = []
+    for k in range(len(X0)):
+        if stop[k] == N:
+            messages.append(ok)
+            continue
+        s = int(stop[k])
+        prob = Problem(net=net, form=form, x0=X0[k], t0=t0, t1=t1, u=U[k], bound=bound)
+        messages.append(divergence_message(prob, times(s + 1), int(bad_i[k]),
+                                           float(bad_v[k]), times(s)))
+    return messages

@@ -54,8 +54,9 @@ __all__ = ["FIXED_METHODS", "MAX_OUTPUT_BYTES", "run_fixed", "BACKENDS"]
 
 FloatArray = NDArray[np.float64]
 
-#: Backends of the fixed-step path.
-BACKENDS = ("auto", "numpy", "numba")
+#: Backends of the fixed-step path (single runs and batches alike; ``"jax"`` runs a single
+#: run as a batch of one).
+BACKENDS = ("auto", "numpy", "numba", "jax")
 
 #: Largest output (saved rows × n × 8 bytes) allocated without complaint.
 MAX_OUTPUT_BYTES = 2 * 1024**3
@@ -74,6 +75,14 @@ CSR_CACHE_BYTES = 16 * 1024**2
 
 #: Least work (steps × stages × (synapses + n)) for which backend="auto" uses numba.
 NUMBA_MIN_WORK = 2e8
+
+#: Why ``backend="numba"`` is refused for stimuli, noise (beyond white-noise Euler–Maruyama of a
+#: single run) and delays.
+NUMBA_REFUSAL = (
+    "backend: 'numba' runs constant inputs without delays (and white-noise Euler–Maruyama "
+    "for a single run); stimulus protocols, other noise and delays run on backend='numpy' "
+    "(or 'auto')"
+)
 
 
 # --------------------------------------------------------------------------- activations

@@ -19,7 +19,7 @@ from ..noise import Noise
 from ..stimulus import Stimulus
 from ._adaptive import SCIPY_METHODS, run_adaptive
 from ._extended import member_rngs
-from ._fixed_step import BACKENDS, run_fixed
+from ._fixed_step import BACKENDS, NUMBA_REFUSAL, run_fixed
 from ._problem import Problem
 from ._schemes import FIXED_METHODS, SDE_METHODS
 from ._trajectory import Trajectory
@@ -203,10 +203,27 @@ def _as_batch(net: Network, x0: Any, t_span: Any, *, method: str, dt: Any, noise
     name = _resolve_method(method, dt_v, noise)
     if METHODS[name] != "fixed":
         raise ValidationError(f"method: a batch runs a fixed-step method, got {name!r}")
-    if backend == "numba":
-        raise ValidationError("backend: a batch runs on 'numpy' or 'jax' ('auto' picks)")
     return simulate_batch(net, x0, t_span, dt=dt_v, method=name, noise=noise,
                           backend=backend, **kw)
+
+
+def _single_on_jax(net: Network, x0: Any, t_span: Any, *, u: Any, dtype: np.dtype,
+                   others: dict[str, bool], **kw: Any) -> Trajectory:
+    """``simulate(..., backend="jax")``: the run as a batch of one on the JAX backend."""
+    from ._batch import simulate_batch
+
+    bad = [k for k, given in others.items() if given]
+    if dtype != np.float64:
+        bad.insert(0, "dtype")
+    if callable(u) and not isinstance(u, Stimulus):
+        bad.insert(0, "u")
+    if bad:
+        raise ValidationError(
+            f"{bad[0]}: not available with backend='jax' (a fixed-step run of constant input "
+            "or a piecewise-constant stimulus, in float64, saved every save_every steps); "
+            "use backend='numba' or 'numpy'"
+        )
+    return simulate_batch(net, x0[None, :], t_span, u=u, backend="jax", **kw).member(0)
 
 
 def simulate(
@@ -298,9 +315,13 @@ def simulate(
         Fixed-step only: continue from a checkpoint written by a run with the same arguments
         (``True``: from ``checkpoint`` if that file exists, else start afresh). The result is
         the same as that of an uninterrupted run.
-    backend : {"auto", "numpy", "numba"} (``"jax"`` for a batch)
-        Fixed-step only: the compiled kernel (numba, optional dependency; constant input and
-        built-in activations) or the NumPy loop. ``"auto"`` prefers numba when it applies.
+    backend : {"auto", "numpy", "numba", "jax"}
+        Fixed-step only; the same set as :func:`~eicircuits.simulate_batch`, every backend
+        running the same scheme definitions (:mod:`eicircuits.dynamics._schemes`): the
+        compiled kernel (numba, optional dependency; constant input and built-in
+        activations), the NumPy loop, or JAX (the run as a batch of one: constant input or a
+        piecewise-constant stimulus, float64, without ``t_eval``, ``until_steady``,
+        checkpoints or ``max_steps``). ``"auto"`` prefers numba when it applies.
     threads : "auto", int or None
         BLAS threads during the run (``"auto"``: 1 for dense ``W`` with n ≤ 2048, whose
         mat-vecs are too small for threads to pay off; ``None``: leave as is).
@@ -451,6 +472,16 @@ def simulate(
         with blas_threads(limit):
             return run_adaptive(prob, name, t_eval=t_ev, rtol=rtol_v, atol=atol_v,
                                 max_steps=steps_v, until_steady=steady_v)
+    if backend == "jax":
+        return _single_on_jax(
+            net, x0a, (t0, t1), u=uu, method=name, dt=dt_v, form=form, save_every=save_every,
+            bound=bound_v, threads=threads, noise=noise, rng=rng, history=history,
+            dtype=prec, others={
+                "t_eval": t_ev is not None, "until_steady": steady_v is not None,
+                "checkpoint": checkpoint is not None, "resume": resume not in (None, False),
+                "max_steps": steps_v != DEFAULT_MAX_STEPS,
+            },
+        )
     extended = None
     has_delays = getattr(net, "delays", None) is not None
     # white-noise Euler–Maruyama with a constant input also runs in the numba kernel
@@ -459,10 +490,7 @@ def simulate(
     if (isinstance(uu, Stimulus) or noise is not None or has_delays
             or name in SDE_METHODS):
         if backend == "numba" and not numba_noise:
-            raise ValidationError(
-                "backend: 'numba' runs constant inputs without noise or delays; stimulus "
-                "protocols, noise and delays run on backend='numpy' (or 'auto')"
-            )
+            raise ValidationError(NUMBA_REFUSAL)
         if (noise is not None or has_delays) and (checkpoint is not None
                                                   or resume not in (None, False)):
             raise ValidationError(
