@@ -276,7 +276,7 @@ def test_simulate_and_simulate_batch_take_the_same_backends():
                          (dict(t_eval=[0.0, 1.0], save_every=None), "t_eval"),
                          (dict(max_steps=10), "max_steps"),
                          (dict(u=lambda t: U), "u"),
-                         (dict(dtype=np.float32), "dtype")):
+                         (dict(u=stimulus.sine(0.5, 0.1) + U), "u")):
             with pytest.raises(ValidationError, match=f"{name}: not available with "
                                                       "backend='jax'"):
                 simulate(net, X0[0], SPAN, backend="jax", **{**KW, **kw})
@@ -310,3 +310,34 @@ def test_a_member_that_diverges_in_the_numba_batch_stops_like_in_numpy():
     assert a.status.tolist() == b.status.tolist() == ["diverged", "diverged"]
     assert np.array_equal(a.steps, b.steps) and np.allclose(a.x, b.x, rtol=1e-12)
     assert a.messages == b.messages
+
+
+@pytest.mark.parametrize("method", SCHEMES)
+def test_a_single_run_on_jax_matches_numpy_in_both_precisions(method):
+    if not _jax.available():
+        pytest.skip("jax is not installed")
+    net = _net(ACTIVATIONS["mixed"])
+    for form, every in (("rate", 7), ("voltage", None)):
+        kw = dict(method=method, form=form, dt=0.03, save_every=every)  # 0.03 ∤ 4
+        ref = simulate(net, X0[1], SPAN, backend="numpy", **kw)
+        got = simulate(net, X0[1], SPAN, backend="jax", **kw)
+        assert got.success and np.array_equal(got.t, ref.t) and got.steps == ref.steps
+        assert np.allclose(got.x, ref.x, rtol=1e-12, atol=1e-13)
+        f32 = simulate(net, X0[1], SPAN, backend="jax", dtype=np.float32, **kw)
+        ref32 = simulate(net, X0[1], SPAN, backend="numpy", dtype=np.float32, **kw)
+        assert f32.x.dtype == np.float32 and np.allclose(f32.x, ref32.x, rtol=1e-5, atol=1e-6)
+        assert np.allclose(f32.x, ref.x, rtol=1e-5, atol=1e-6)
+
+
+def test_a_single_run_on_jax_that_diverges_stops_like_numba():
+    if not _jax.available():
+        pytest.skip("jax is not installed")
+    net = Network(W=[[1.5, -0.1], [0.2, -0.1]], u=[1.0, 0.0], activation=ReLU(),
+                  cell_types="EI")
+    for every, dtype in ((7, np.float64), (None, np.float64), (5, np.float32)):
+        kw = dict(method="rk4", dt=0.1, save_every=every, bound=50.0, dtype=dtype)
+        a = simulate(net, [0.5, 0.0], (0.0, 40.0), backend="jax", **kw)
+        b = simulate(net, [0.5, 0.0], (0.0, 40.0), backend="numpy", **kw)
+        assert a.status == b.status == "diverged" and a.steps == b.steps
+        assert np.array_equal(a.t, b.t) and np.allclose(a.x, b.x, rtol=1e-5)
+        assert a.message == b.message and np.all(np.abs(a.x) <= 50.0)

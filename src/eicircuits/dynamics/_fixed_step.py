@@ -637,3 +637,79 @@ def run_fixed(
         u=prob.u,
         dt=float(dt),
     )
+
+
+def run_fixed_jax(prob: Problem, method: str, *, dt: float, save_every: int | None,
+                  dtype: Any = np.float64) -> Trajectory:
+    """Integrate ``prob`` on the JAX backend (:func:`._jax.run_jax_single`): a deterministic
+    scheme, constant input or a piecewise-constant stimulus, rows every ``save_every`` steps.
+
+    The compiled program does not check the bound; its rows are checked here. A row out of
+    the bound (or non-finite) marks the interval of steps in which the run left it: the
+    NumPy stepper replays that interval from the row before it, step by step, to find the
+    step and the neuron; the trajectory keeps the last finite state, as in the other
+    backends.
+    """
+    from . import _jax
+
+    dtype = np.dtype(dtype)
+    t0, t1 = prob.t0, prob.t1
+    N = _n_steps(t1 - t0, dt)
+    every = 1 if save_every is None else int(save_every)
+    save_steps = _save_steps(prob, dt, N, None, every)
+    nbytes = len(save_steps) * prob.n * dtype.itemsize
+    if nbytes > MAX_OUTPUT_BYTES:
+        raise SizeLimitError(
+            f"save_every: saving {len(save_steps)} rows of {prob.n} neurons needs "
+            f"{nbytes / 1024**3:.1f} GiB (limit {MAX_OUTPUT_BYTES / 1024**3:.0f} GiB); save "
+            "fewer rows with save_every=k"
+        )
+
+    def times(s: int) -> float:
+        return t0 + s * dt if s < N else t1
+
+    def step_dt(s: int) -> float:
+        return dt if s + 1 < N else t1 - times(N - 1)
+
+    table, u = None, prob.u
+    if hasattr(prob.u, "switching_times"):  # a piecewise-constant stimulus protocol
+        table = _jax.piecewise_table([prob.u], 1, prob.n, t0)
+        u = np.zeros(prob.n)
+    x_all = _jax.run_jax_single(prob.net, prob.form, method, prob.x0, u, dt=dt,
+                                dt_last=step_dt(N - 1), N=N, every=every, table=table,
+                                dtype=dtype)
+    rows = x_all[1:]
+    t_all = np.where(save_steps < N, t0 + save_steps * dt, t1).astype(float)
+    bound = min(prob.bound, float(np.finfo(dtype).max))
+    stages = SCHEMES[method].stages
+    if -bound <= rows.min() and rows.max() <= bound:  # two passes, no temporaries; NaN fails
+        return Trajectory(t=t_all, x=x_all, status="success",
+                          message=f"integrated to t = {t1:g} in {N} steps of dt = {dt:g}",
+                          form=prob.form, method=method, nfev=N * stages, steps=N,
+                          net=prob.net, u=prob.u, dt=float(dt))
+    with np.errstate(invalid="ignore"):
+        fine = np.all(np.abs(rows) <= bound, axis=1)  # False for NaN too
+    j = int(np.argmin(fine)) + 1  # the first bad row of x_all
+    x = x_all[j - 1].copy()
+    stepper = _NumpyStepper(prob, method, dtype)
+    s = int(save_steps[j - 1])
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        while True:  # replay up to the bad row; the run left the bound in between
+            nxt = x.copy()
+            stepper.step(nxt, times(s), step_dt(s))
+            bad = np.flatnonzero(~(np.abs(nxt) <= bound))
+            if bad.size or s + 1 >= save_steps[j]:
+                break
+            x, s = nxt, s + 1
+    i = int(bad[0]) if bad.size else int(np.flatnonzero(~(np.abs(rows[j - 1]) <= bound))[0])
+    value = float(nxt[i]) if bad.size else float(rows[j - 1][i])
+    keep = save_steps <= s
+    t_out, x_out = t_all[keep], x_all[keep]
+    if save_steps[keep][-1] != s:
+        t_out = np.append(t_out, times(s))
+        x_out = np.vstack([x_out, x[None, :]])
+    return Trajectory(
+        t=t_out, x=x_out, status="diverged",
+        message=divergence_message(prob, times(s + 1), i, value, times(s)),
+        form=prob.form, method=method, nfev=s * stages, steps=s, net=prob.net, u=prob.u,
+        dt=float(dt))

@@ -19,7 +19,7 @@ from ..noise import Noise
 from ..stimulus import Stimulus
 from ._adaptive import SCIPY_METHODS, run_adaptive
 from ._extended import member_rngs
-from ._fixed_step import BACKENDS, NUMBA_REFUSAL, run_fixed
+from ._fixed_step import BACKENDS, NUMBA_REFUSAL, run_fixed, run_fixed_jax
 from ._problem import Problem
 from ._schemes import FIXED_METHODS, SDE_METHODS
 from ._trajectory import Trajectory
@@ -207,23 +207,34 @@ def _as_batch(net: Network, x0: Any, t_span: Any, *, method: str, dt: Any, noise
                           backend=backend, **kw)
 
 
-def _single_on_jax(net: Network, x0: Any, t_span: Any, *, u: Any, dtype: np.dtype,
-                   others: dict[str, bool], **kw: Any) -> Trajectory:
-    """``simulate(..., backend="jax")``: the run as a batch of one on the JAX backend."""
-    from ._batch import simulate_batch
+def _single_on_jax(prob: Problem, method: str, *, dt: float, save_every: int | None,
+                   noise: Any, dtype: np.dtype, threads: Any,
+                   others: dict[str, bool]) -> Trajectory:
+    """``simulate(..., backend="jax")``: the lean single-run program of the JAX backend."""
+    from . import _jax
 
     bad = [k for k, given in others.items() if given]
-    if dtype != np.float64:
-        bad.insert(0, "dtype")
-    if callable(u) and not isinstance(u, Stimulus):
+    u = prob.u
+    if callable(u) and not (isinstance(u, Stimulus) and u.piecewise_constant):
         bad.insert(0, "u")
+    if noise is not None or method in SDE_METHODS:
+        bad.insert(0, "noise" if noise is not None else "method")
+    if getattr(prob.net, "delays", None) is not None:
+        bad.insert(0, "delays")
     if bad:
         raise ValidationError(
-            f"{bad[0]}: not available with backend='jax' (a fixed-step run of constant input "
-            "or a piecewise-constant stimulus, in float64, saved every save_every steps); "
-            "use backend='numba' or 'numpy'"
+            f"{bad[0]}: not available with backend='jax' (a deterministic fixed-step run of "
+            "constant input or a piecewise-constant stimulus protocol, without delays, saved "
+            "every save_every steps); use backend='numba' or 'numpy'"
         )
-    return simulate_batch(net, x0[None, :], t_span, u=u, backend="jax", **kw).member(0)
+    if not _jax.available():
+        raise ValidationError(
+            "backend: 'jax' needs jax, which is not installed (pip install 'jax[cpu]', or "
+            "eicircuits[jax]); use backend='numba' or 'numpy'"
+        )
+    _jax.check_supported(prob.net)
+    with blas_threads(resolve_threads(threads, prob.net.W)):
+        return run_fixed_jax(prob, method, dt=dt, save_every=save_every, dtype=dtype)
 
 
 def simulate(
@@ -474,12 +485,11 @@ def simulate(
                                 max_steps=steps_v, until_steady=steady_v)
     if backend == "jax":
         return _single_on_jax(
-            net, x0a, (t0, t1), u=uu, method=name, dt=dt_v, form=form, save_every=save_every,
-            bound=bound_v, threads=threads, noise=noise, rng=rng, history=history,
-            dtype=prec, others={
+            prob, name, dt=dt_v, save_every=save_every, noise=noise, dtype=prec,
+            threads=threads, others={
                 "t_eval": t_ev is not None, "until_steady": steady_v is not None,
                 "checkpoint": checkpoint is not None, "resume": resume not in (None, False),
-                "max_steps": steps_v != DEFAULT_MAX_STEPS,
+                "max_steps": steps_v != DEFAULT_MAX_STEPS, "history": history is not None,
             },
         )
     extended = None
