@@ -393,6 +393,39 @@ def _save_steps(
     return steps
 
 
+def _schedule(prob: Problem, dt: float, t_eval: FloatArray | None, save_every: int | None,
+              dtype: np.dtype) -> tuple[int, NDArray[np.int64], Any, Any]:
+    """``(N, save_steps, times, step_dt)`` of a fixed-step run: the number of steps, the steps
+    after which rows are saved, the time of step ``s`` and its length (the last one lands on
+    ``t1``).
+
+    Raises
+    ------
+    SizeLimitError
+        The saved rows would exceed :data:`MAX_OUTPUT_BYTES`.
+    """
+    t0, t1 = prob.t0, prob.t1
+    N = _n_steps(t1 - t0, dt)
+    save_steps = _save_steps(prob, dt, N, t_eval, save_every)
+    nbytes = len(save_steps) * prob.n * dtype.itemsize
+    if nbytes > MAX_OUTPUT_BYTES:
+        raise SizeLimitError(
+            f"save_every/t_eval: saving {len(save_steps)} rows of {prob.n} neurons needs "
+            f"{nbytes / 1024**3:.1f} GiB (limit {MAX_OUTPUT_BYTES / 1024**3:.0f} GiB); save "
+            "fewer rows with save_every=k or t_eval"
+        )
+
+    def times(s: int) -> float:
+        return t0 + s * dt if s < N else t1
+
+    dt_last = t1 - times(N - 1)
+
+    def step_dt(s: int) -> float:
+        return dt if s + 1 < N else dt_last
+
+    return N, save_steps, times, step_dt
+
+
 def _run_key(prob: Problem, method: str, dt: float, save_steps: NDArray[np.int64],
              dtype: Any = np.float64) -> str:
     net = prob.net
@@ -496,23 +529,8 @@ def run_fixed(
     """
     dtype = np.dtype(dtype)
     t0, t1 = prob.t0, prob.t1
-    N = _n_steps(t1 - t0, dt)
-    save_steps = _save_steps(prob, dt, N, t_eval, save_every)
-    nbytes = len(save_steps) * prob.n * dtype.itemsize
-    if nbytes > MAX_OUTPUT_BYTES:
-        raise SizeLimitError(
-            f"save_every/t_eval: saving {len(save_steps)} rows of {prob.n} neurons needs "
-            f"{nbytes / 1024**3:.1f} GiB (limit {MAX_OUTPUT_BYTES / 1024**3:.0f} GiB); save "
-            "fewer rows with save_every=k or t_eval"
-        )
-
-    def times(s: int) -> float:
-        return t0 + s * dt if s < N else t1
-
-    dt_last = t1 - times(N - 1)
-
-    def step_dt(s: int) -> float:
-        return dt if s + 1 < N else dt_last
+    N, save_steps, times, step_dt = _schedule(prob, dt, t_eval, save_every, dtype)
+    dt_last = step_dt(N - 1)
 
     stepper: Any
     numba_noise = extended.pop("numba_noise", None) if extended is not None else None
@@ -654,22 +672,8 @@ def run_fixed_jax(prob: Problem, method: str, *, dt: float, save_every: int | No
 
     dtype = np.dtype(dtype)
     t0, t1 = prob.t0, prob.t1
-    N = _n_steps(t1 - t0, dt)
     every = 1 if save_every is None else int(save_every)
-    save_steps = _save_steps(prob, dt, N, None, every)
-    nbytes = len(save_steps) * prob.n * dtype.itemsize
-    if nbytes > MAX_OUTPUT_BYTES:
-        raise SizeLimitError(
-            f"save_every: saving {len(save_steps)} rows of {prob.n} neurons needs "
-            f"{nbytes / 1024**3:.1f} GiB (limit {MAX_OUTPUT_BYTES / 1024**3:.0f} GiB); save "
-            "fewer rows with save_every=k"
-        )
-
-    def times(s: int) -> float:
-        return t0 + s * dt if s < N else t1
-
-    def step_dt(s: int) -> float:
-        return dt if s + 1 < N else t1 - times(N - 1)
+    N, save_steps, times, step_dt = _schedule(prob, dt, None, every, dtype)
 
     table, u = None, prob.u
     if hasattr(prob.u, "switching_times"):  # a piecewise-constant stimulus protocol
