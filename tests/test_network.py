@@ -323,3 +323,18 @@ def test_random_csr_arrays_are_refused_or_read_exactly() -> None:
         np.testing.assert_array_equal(net.W.toarray(), expected)
 
     check()
+
+
+def test_sparse_weights_are_stored_once_with_sorted_int32_indices():
+    """Every simulation reads W's indices: converted once here, not per call."""
+    import scipy.sparse as sp
+
+    W = sp.random_array((50, 50), density=0.2, rng=np.random.default_rng(0), format="csr")
+    W = sp.csr_array((W.data, W.indices.astype(np.int64), W.indptr.astype(np.int64)),
+                     shape=W.shape)
+    W.has_sorted_indices = False
+    net = Network(W=W.copy())
+    assert net.W.indices.dtype == np.int32 and net.W.indptr.dtype == np.int32
+    assert net.W.has_sorted_indices
+    assert np.array_equal(net.W.toarray(), W.toarray())
+    assert net.fingerprint() == Network(W=W.toarray()).fingerprint()
