@@ -26,8 +26,38 @@ python will do; neurolib brings ~35 packages of its own, so give it a separate e
     python benchmarks/bench_peer_brainpy.py --brainpy-python PATH/TO/python \
         [--neurolib-python PATH/TO/neurolib-venv/bin/python] [--float32]
 
-Measured (2-core shared VM, load average 1.9, ``--float32 --repeat 3``, OMP_NUM_THREADS=1; wall
-seconds, equal to CPU seconds within 0.01 s in this run)::
+Measured, this version (three runs of ``--float32 --repeat 3`` in a row, OMP_NUM_THREADS=1, a
+2-core shared VM at load average 1.0–1.2, slower than the one of the earlier figures below;
+wall seconds, each cell the three runs; "jax" is ``simulate(..., backend="jax")``, the lean
+single-run program: one ``lax.scan`` writing every saved row into one buffer, no per-step
+bound check, float32 or float64)::
+
+    eicircuits numba  float64   cold 1.28 1.19 1.31   warm 0.472 0.525 0.505
+    eicircuits jax    float64   cold 0.73 0.78 0.74   warm 0.386 0.483 0.425
+    eicircuits numba  float32   cold 0.79 0.87 0.92   warm 0.363 0.312 0.316
+    eicircuits jax    float32   cold 0.48 0.56 0.49   warm 0.239 0.222 0.234
+    BrainPy           float64   cold 0.94 0.83 0.68   warm 0.474 0.454 0.457
+    jax lax.scan      float64   cold 0.97 0.59 0.67   warm 0.461 0.443 0.430
+    BrainPy           float32   cold 0.54 0.56 0.50   warm 0.260 0.247 0.233
+    jax lax.scan      float32   cold 0.43 0.42 0.47   warm 0.233 0.232 0.231
+    eicircuits numpy  float64   warm 1.9–2.7 (float32 2.2–2.8)
+
+Verdict: with the JAX single-run path eicircuits is at parity with BrainPy, not reliably
+ahead: float32 warm 0.22–0.24 s against 0.23–0.26 s and cold 0.48–0.56 s against 0.50–0.56 s;
+float64 warm 0.39–0.48 s against 0.45–0.47 s and cold 0.73–0.78 s against 0.68–0.94 s. Both
+run the same XLA loop (a plain ``lax.scan`` is the floor for either); run-to-run noise on this
+machine (±10 %) is as large as the differences. The numba kernel is slower here (float32 dense
+mat-vec 1.7 µs of a 3.1–3.6 µs step, at the L2 bandwidth floor of ~1.1 µs only in XLA's Eigen
+kernel; 8-row blocking, BLAS ``sgemv`` and an axpy layout measured no better), and its cold
+start carries numba's one-off registry set-up (0.45 s in a fresh process, before the kernel
+loads from the cache). Final states agree with float64 to 2e-8 (float32) and 1.2e-17.
+
+"cold": the first call in a fresh process after importing eicircuits and the backend's
+compiler library (numba, or jax with its CPU client started), as BrainPy's script imports jax
+and brainpy and builds its model before the clock starts. Import times are not included on
+either side (jax ~1 s, numba ~0.25 s).
+
+Earlier measurements (previous version, another VM state), kept for the record::
 
     eicircuits numba  float64   cold 0.55   warm 0.29
     eicircuits numpy  float64   cold 1.03   warm 0.72
@@ -37,30 +67,7 @@ seconds, equal to CPU seconds within 0.01 s in this run)::
     BrainPy           float32   cold 0.28   warm 0.16
     jax lax.scan      float32   cold 0.26   warm 0.15
     neurolib (numba)  float64   cold 2.21   warm 1.05
-
-At float64 eicircuits' numba kernel is 1.05× faster than BrainPy warm and 1.14× slower cold (a
-new process pays numba's one-off set-up, ~0.3–0.5 s of type registries and loading the cached
-kernel, where BrainPy pays tracing and XLA compilation); at float32 BrainPy is 1.8× (warm) and
-2× (cold) faster: eicircuits had no float32 path then. Before this round's kernel changes the same
-loop took 0.44–0.64 s warm (W at 26 % non-zeros went to the CSR loop; a logistic evaluated one
-value at a time; a branch per neuron for the bound check), 0.31 s after, same final states to
-1e-17 (interleaved runs of both versions, load 1.7–2.7).
-
-float32 (``simulate(..., dtype=np.float32)``, added since; ``--float32`` now runs our side in
-float32 too, its cold time measured in a fresh process after one that compiles/caches the
-float32 kernel). Two runs, same 2-core shared VM (load average 1.0–1.6; other jobs running),
-``--float32 --repeat 3``, OMP_NUM_THREADS=1; wall seconds (CPU within 0.03 s)::
-
-    eicircuits numba  float32   cold 0.49–0.50   warm 0.185–0.194   (float64 0.31–0.33)
-    eicircuits numpy  float32   cold 0.89–1.37   warm 0.72
-    BrainPy           float32   cold 0.29–0.39   warm 0.151–0.160
-    jax lax.scan      float32   cold 0.25–0.28   warm 0.153–0.158
-    BrainPy           float64   cold 0.64–0.65   warm 0.29–0.32
-
-float32 makes our numba step 1.7× faster (3.1–3.3 → 1.85–1.94 µs), final states within 2e-8 of
-float64 (as BrainPy's float32), but BrainPy stays 1.2× faster warm and 1.25–1.7× cold: the dense
-float32 product takes ~1.2 µs of the 1.9 µs step (4-row dot products: one horizontal reduction
-per row), and a fresh process pays numba's import and cache loading (~0.3 s). Goal not met.
+    eicircuits numba  float32   cold 0.49–0.50   warm 0.185–0.194
 """
 
 from __future__ import annotations
