@@ -10,7 +10,9 @@ B members, member ``k`` driven by ``u + pulse(t_on_k, t_off_k, a_k)`` on the E p
 - ``jax``: ``simulate_batch(..., u=[...], backend="jax")`` (per-member tables of switching
   times and piece values inside the compiled loop), warm (the compile time shown apart).
 
-The saved trajectories of both are compared (max |Δx|). Run by hand::
+The saved trajectories of both are compared (max |Δx|). ``bench_noise.py --sweep`` times the
+easier sweep in which members differ only in amplitude (one shared switching schedule). Run by
+hand::
 
     python benchmarks/bench_stimulus_batch.py [--batch 1000] [--steps 2000]
 
