@@ -5,7 +5,8 @@ Trajectory         -- result: ``t``, ``x``, ``status``, ``message``, ``to_xarray
 METHODS            -- method name -> ``"adaptive"`` (SciPy's solvers) or ``"fixed"`` (needs dt)
 TABLEAUX           -- Butcher tableaux of the explicit Runge–Kutta schemes (exact fractions)
 STATUSES           -- every trajectory status and its meaning
-simulate_batch     -- many runs of one network at once (fixed step; NumPy or optional JAX)
+simulate_batch     -- many runs of one network at once (fixed step; alias of simulate with a
+                      2-D x0; the same backends: NumPy, numba, optional JAX)
 BatchTrajectory    -- its result: ``x`` (B, T, n), a status per member, ``member(k)``
 SDE_METHODS        -- the stochastic schemes ``"euler-maruyama"`` and ``"stochastic-heun"``
 Delays             -- the normal form of ``Network(delays=...)`` (one delay per synapse)
@@ -17,8 +18,10 @@ piecewise between its switching times.
 
 Adaptive methods wrap SciPy's ``OdeSolver`` classes step by step (so divergence, ``max_steps``
 and ``until_steady`` are checked after every step); the fixed-step path (explicit Euler,
-exponential Euler, Heun, midpoint, RK4) costs one mat-vec per stage, runs in a compiled kernel
-when numba is installed, and can checkpoint and resume long runs.
+exponential Euler, Heun, midpoint, RK4, Euler–Maruyama, stochastic Heun) costs one mat-vec per
+stage, runs in a compiled kernel when numba is installed, and can checkpoint and resume long
+runs. Each scheme is defined once (``_schemes.SCHEMES``: tableau, leak, noise weights) and run
+by every backend — NumPy and JAX through one step function, numba in its kernel loop.
 
 Examples
 --------
