@@ -1,15 +1,21 @@
-"""The optional JAX backend of :func:`~eicircuits.dynamics.simulate_batch`.
+"""The optional JAX backend of :func:`~eicircuits.simulate` and
+:func:`~eicircuits.simulate_batch`.
 
-The whole batch advances inside one compiled program: :func:`jax.lax.scan` over the saved rows,
-:func:`jax.lax.fori_loop` over the steps between two saved rows, one batched mat-vec
-``(W @ Xᵀ)ᵀ`` (``W`` dense, or sparse as a :class:`jax.experimental.sparse.BCOO`, never
-densified) per Runge–Kutta stage. Every step checks each member against the divergence
-bound; a member that leaves it (or becomes non-finite) is frozen at its last valid state and its
-step, neuron and value are recorded, while the others go on.
+Two compiled programs, both stepping the scheme definitions of :mod:`._schemes`:
 
-Precision: every array is float64. The run happens inside JAX's ``enable_x64`` context manager,
-so JAX's global configuration (``jax_enable_x64``) is left as it was; this module imports jax
-only when the backend is used, so ``import eicircuits`` never imports jax.
+- a batch (:func:`run_jax`) advances inside one program: :func:`jax.lax.scan` over the saved
+  rows, :func:`jax.lax.fori_loop` over the steps between two saved rows, one batched mat-vec
+  ``(W @ Xᵀ)ᵀ`` (``W`` dense, or sparse as a :class:`jax.experimental.sparse.BCOO`, never
+  densified) per stage. Every step checks each member against the divergence bound; a member
+  that leaves it (or becomes non-finite) is frozen at its last valid state and its step,
+  neuron and value are recorded, while the others go on. Float64.
+- a single run (:func:`run_jax_single`) is one ``lax.scan`` whose outputs are ``x0`` and the
+  saved rows, with no per-step bookkeeping (the caller checks the rows afterwards), in float64
+  or float32.
+
+Precision: float64 runs happen inside JAX's ``enable_x64`` context manager, so JAX's global
+configuration (``jax_enable_x64``) is left as it was; this module imports jax only when the
+backend is used, so ``import eicircuits`` never imports jax.
 
 Activations: each built-in activation has a ``jax.numpy`` version in :data:`JAX_ACTIVATIONS`,
 keyed by its type (a :class:`~eicircuits.activations.Scaled` wraps its base's). A user-defined
