@@ -352,3 +352,27 @@ def test_equilibrium_and_simulate_default_to_the_built_in_circuit(
     with xr.open_dataarray(tmp_path / "sim" / "simulate.nc") as da:
         assert da.sizes["neuron"] == net.n
         np.testing.assert_allclose(da.values[-1], equilibrium(net).x, atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba", "jax"])
+def test_simulate_takes_every_backend_of_the_library(tmp_path: Path, backend: str) -> None:
+    from eicircuits.dynamics import _jax, _kernels
+
+    if (backend == "jax" and not _jax.available()) or (backend == "numba"
+                                                      and not _kernels.available()):
+        pytest.skip(f"{backend} is not installed")
+    out = tmp_path / backend
+    assert main(["simulate", _tiny(tmp_path), "--t-end", "2", "--dt", "0.01", "--method",
+                 "rk4", "--backend", backend, "--save-every", "50", "--out", str(out),
+                 "--quiet"]) == 0
+    ref = tmp_path / "ref"
+    if not ref.exists():
+        assert main(["simulate", _tiny(tmp_path), "--t-end", "2", "--dt", "0.01", "--method",
+                     "rk4", "--backend", "numpy", "--save-every", "50", "--out", str(ref),
+                     "--quiet"]) == 0
+    import xarray as xr
+
+    files = sorted(p.name for p in out.iterdir() if p.suffix == ".nc")
+    assert files, list(out.iterdir())
+    with xr.open_dataarray(out / files[0]) as a, xr.open_dataarray(ref / files[0]) as b:
+        assert np.allclose(a.values, b.values, rtol=1e-12, atol=1e-13)

@@ -56,7 +56,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
                    "step is saved: t_end/dt rows × n neurons × 8 bytes (a warning names a K "
                    "when that is large)")
     p.add_argument("--max-steps", type=int, default=None, help="most time steps to take")
-    p.add_argument("--backend", default="auto", choices=("auto", "numpy", "numba"),
+    p.add_argument("--backend", default="auto", choices=("auto", "numpy", "numba", "jax"),
                    help="fixed-step engine (default: %(default)s)")
     p.add_argument("--checkpoint", default=None, metavar="FILE",
                    help="fixed-step: write a checkpoint (.npz) every minute and at the end")
