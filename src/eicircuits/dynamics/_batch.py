@@ -15,6 +15,8 @@ Backends: ``"numpy"`` (always available; the reference) and ``"jax"`` (optional;
 from __future__ import annotations
 
 import dataclasses
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -385,8 +387,9 @@ def _run_numba(
     N = int(saved[-1])
     rows = np.empty((B, len(saved) - 1, n))
     stop = np.full(B, N, dtype=np.int64)
-    messages = []
-    for k in range(B):
+    messages = [""] * B
+
+    def member(k: int) -> None:
         prob = Problem(net=net, form=form, x0=X0[k], t0=t0, t1=t1, u=U[k], bound=bound)
         tr = run_fixed(prob, method, dt=dt, t_eval=None, save_every=every, max_steps=N,
                        until_steady=None, check_every=N + 1, checkpoint=None,
@@ -395,7 +398,16 @@ def _run_numba(
         rows[k, :kept] = tr.x[1:kept + 1]
         rows[k, kept:] = tr.x[-1]
         stop[k] = tr.steps
-        messages.append(tr.message)
+        messages[k] = tr.message
+
+    # the kernel releases the GIL (nogil): members run on every core, each in its own buffers
+    workers = min(B, os.cpu_count() or 1)
+    if workers == 1:
+        for k in range(B):
+            member(k)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(member, range(B)))
     return rows, stop, messages
 
 
@@ -538,7 +550,7 @@ def simulate_batch(
     backend : {"auto", "numpy", "numba", "jax"}
         The backends of :func:`~eicircuits.simulate`, running the same scheme definitions.
         ``"numpy"``: batched NumPy/SciPy products (any activation). ``"numba"``: the members
-        one after another through the compiled kernel of ``simulate`` (constant input,
+        through the compiled kernel of ``simulate``, one per core at a time (constant input,
         built-in activations, no noise or delays). ``"jax"``: one compiled
         ``jax.lax.scan`` over the run (jax must be installed; built-in activations only;
         sparse ``W`` stays sparse as a BCOO matrix). JAX computes in float64 inside its
