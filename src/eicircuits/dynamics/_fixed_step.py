@@ -198,11 +198,8 @@ class _NumpyStepper:
         precision)."""
         gains = self._gain_cache.get(dt)
         if gains is None:
-            G, g = self.scheme.gains(dt, 1.0 / self.tau)
-            cast = self.dtype.type
-            gains = ([[(j, v.astype(cast)) for j, v in row] for row in G],
-                     [(i, v.astype(cast)) for i, v in g])
-            self._gain_cache[dt] = gains
+            gains = self._gain_cache[dt] = self.scheme.gains(dt, 1.0 / self.tau,
+                                                             dtype=self.dtype)
         return gains
 
     def step(self, x: FloatArray, t: float, dt: float, inc: FloatArray | None = None) -> None:

@@ -235,22 +235,13 @@ def _compiled_single() -> Any:
             uu = _table_value(table, tt, left, jnp)[0].astype(dtype) if stim else u
             return phi(W @ y + uu) if form == "rate" else W @ phi(y) + uu
 
-        def gains(hh: Any) -> Any:  # in float64, then in the state's precision
-            G, g = sch.gains(hh, inv_tau, jnp)
-            return ([[(j, v.astype(dtype)) for j, v in row] for row in G],
-                    [(i, v.astype(dtype)) for i, v in g])
-
-        full, last = gains(h), gains(h_last)
+        full = sch.gains(h, inv_tau, jnp, dtype)  # in float64, then in the state's precision
 
         def one(s: Any, x: Any) -> Any:
             co, hh = full, h
             if not uniform:  # the last step lands on t1: shortened, with its own gains
-                is_last = s == N - 1
-                hh = jnp.where(is_last, h_last, h)
-                co = ([[(j, jnp.where(is_last, b, a)) for (j, a), (_, b) in zip(
-                    r1, r2, strict=True)] for r1, r2 in zip(full[0], last[0], strict=True)],
-                      [(i, jnp.where(is_last, b, a)) for (i, a), (_, b) in zip(
-                          full[1], last[1], strict=True)])
+                hh = jnp.where(s == N - 1, h_last, h)
+                co = sch.gains(hh, inv_tau, jnp, dtype)
             t = (table[0] + s * h) if stim else 0.0
             return scheme_step(sch, x, co, lambda Y, i: target(
                 Y, t + float(cn[i]) * hh, bool(cn[i] > 0.5)))

@@ -91,13 +91,15 @@ class Scheme:
         """Stage nodes: stage ``i`` is evaluated at ``t + c_i h``."""
         return np.array([float(v) for v in self.tableau.c])
 
-    def gains(self, h: Any, inv_tau: Any, xp: Any = np) -> tuple[list[list[tuple[int, Any]]],
-                                                                 list[tuple[int, Any]]]:
+    def gains(self, h: Any, inv_tau: Any, xp: Any = np, dtype: Any = None
+              ) -> tuple[list[list[tuple[int, Any]]], list[tuple[int, Any]]]:
         """The step's gains for step ``h``: ``(G, g)`` with ``G[i]`` the pairs ``(j, G_ij)``
         and ``g`` the pairs ``(i, g_i)``, zero entries left out.
 
         ``h`` and ``inv_tau`` (``1/τ``, per neuron) may be NumPy or JAX values (``xp`` the array
         module): every backend computes its gains here, in the same order of operations.
+        ``dtype``: the state's precision, to which the gains are rounded once after being
+        computed in the precision of ``h`` and ``inv_tau`` (float64).
         """
         A, b = self.tableau.A, self.tableau.b
         G = [[(j, (h * float(A[i][j])) * inv_tau) for j in range(i) if A[i][j] != 0]
@@ -106,6 +108,9 @@ class Scheme:
             g = [(0, -xp.expm1(-h * inv_tau))]
         else:
             g = [(i, (h * float(b[i])) * inv_tau) for i in range(self.stages) if b[i] != 0]
+        if dtype is not None:
+            G = [[(j, v.astype(dtype)) for j, v in row] for row in G]
+            g = [(i, v.astype(dtype)) for i, v in g]
         return G, g
 
     def gain_arrays(self, h: float, inv_tau: FloatArray, dtype: Any = np.float64
