@@ -228,7 +228,7 @@ class BatchTrajectory(Result):
             message=self.messages[k],
             form=self.form,
             method=self.method,
-            nfev=s * _stages(self.method),
+            nfev=s * SCHEMES[self.method].stages,
             steps=s,
             net=self.net,
             u=np.array(self.u[k]) if self.stimuli is None else self.stimuli[
@@ -304,10 +304,6 @@ class BatchTrajectory(Result):
 
 
 # --------------------------------------------------------------------------- validation
-def _stages(method: str) -> int:
-    return (SDE_METHODS.get(method) or FIXED_METHODS[method])[1]
-
-
 def _stimuli(u: Any, n: int) -> list[Any] | None:
     """``u`` as a list of stimuli (one shared, or one per member), or ``None``."""
     from ..stimulus import Stimulus
@@ -666,7 +662,7 @@ def simulate_batch(
             "fewer rows with save_every=k"
         )
     nnz = net.W.nnz if net.is_sparse else n * n
-    stages = _stages(method)
+    stages = SCHEMES[method].stages
     check_extended(method, "fixed", net, noise, form)
     has_delays = getattr(net, "delays", None) is not None
     extended = stims is not None or noise is not None or has_delays or method in SDE_METHODS

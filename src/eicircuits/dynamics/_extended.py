@@ -292,11 +292,6 @@ class ExtendedCore:
                         self.kinks.add(j)
         elif history is not None:
             raise ValidationError("history: only used with delays (Network(..., delays=...))")
-        elif self.W0 is not None and sp.issparse(self.W0) and self.W0.nnz < 2**31 - 1:
-            W = sp.csr_array(self.W0)  # int32 indices: the CSR mat-vec reads half the bytes
-            W.indices = W.indices.astype(np.int32)
-            W.indptr = W.indptr.astype(np.int32)
-            self.W0 = W
         self._gains: dict[float, Any] = {}
 
     # ------------------------------------------------------------------ pieces

@@ -159,7 +159,7 @@ class _NumpyStepper:
         W = net.W
         if self.sparse:
             self.W = W if W.dtype == dt_ else W.astype(dt_)
-            self.csr = (_index32(W.indptr), _index32(W.indices), self.W.data)
+            self.csr = (W.indptr, W.indices, self.W.data)  # int32 (Network stores them so)
         else:
             self.W = np.ascontiguousarray(W, dtype=dt_)
         self.tau = net.tau
@@ -252,14 +252,6 @@ def _unsigned(a: np.ndarray) -> np.ndarray:
     return a.view(np.uint32 if a.dtype.itemsize == 4 else np.uint64)
 
 
-def _index32(a: np.ndarray) -> np.ndarray:
-    """CSR index arrays as int32 when they fit: the mat-vec then reads half the index bytes
-    (int64 indices, as ``circuits.random_ei`` returns them, measured 1.33× slower per step)."""
-    if a.dtype.itemsize > 4 and (a.size == 0 or int(a.max()) < 2**31 - 1):
-        return a.astype(np.int32)
-    return a
-
-
 def _prefer_csr(W: FloatArray) -> bool:
     """Whether the kernel should run the dense ``W`` through its CSR loop (see
     :data:`CSR_DENSITY`, :data:`CSR_DENSITY_CACHED`)."""
@@ -300,13 +292,13 @@ class _NumbaStepper:
             self.indices = np.zeros(1, dtype=np.uint32)
             self.data = np.zeros(1, dt_)
         else:
-            W = sp.csr_array(W)
             if not W.has_sorted_indices:  # sorted rows read x in order; copy, never mutate net.W
                 W = W.sorted_indices()
             self.Wd = np.zeros((1, 1), dt_)
-            # unsigned views (no copy): indices are ≥ 0, and numba indexes faster with them
-            self.indptr = _unsigned(_index32(W.indptr))
-            self.indices = _unsigned(_index32(W.indices))
+            # unsigned views (no copy) of the int32 indices Network stores: indices are ≥ 0,
+            # and numba indexes faster with them
+            self.indptr = _unsigned(W.indptr)
+            self.indices = _unsigned(W.indices)
             self.data = np.ascontiguousarray(W.data, dtype=dt_)
         self.codes, self.params = codes
         if self.codes.size > 1 and np.all(self.codes == self.codes[0]) and np.all(
@@ -539,15 +531,15 @@ def run_fixed(
             stages = 1
             stepper = _NumbaStepper(prob, "euler-maruyama", codes, noise=numba_noise)
     if extended is not None:
-        from ._extended import SDE_METHODS, ExtendedCore, ExtendedStepper
+        from ._extended import ExtendedCore, ExtendedStepper
 
-        stages = (SDE_METHODS.get(method) or FIXED_METHODS[method])[1]
+        stages = SCHEMES[method].stages
         core = ExtendedCore(prob.net, prob.form, method, prob.x0[None, :], prob.u, t0=t0,
                             dt=dt, N=N, t1=t1, **extended)
         stepper = ExtendedStepper(core, prob.bound)
     elif numba_noise is None or backend == "numpy":
         nnz = prob.net.W.nnz if prob.net.is_sparse else prob.n * prob.n
-        stages = FIXED_METHODS[method][1]
+        stages = SCHEMES[method].stages
         which, codes = choose_backend(prob, backend, float(N) * stages * (nnz + prob.n))
         stepper = (
             _NumbaStepper(prob, method, codes, dtype=dtype) if which == "numba"
