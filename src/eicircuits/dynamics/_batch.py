@@ -37,7 +37,7 @@ from ._fixed_step import (
     choose_backend,
     run_fixed,
 )
-from ._problem import Problem, divergence_message
+from ._problem import Problem, divergence_message, success_message
 from ._schemes import FIXED_METHODS, SCHEMES, SDE_METHODS
 from ._schemes import step as scheme_step
 from ._simulate import (
@@ -356,12 +356,7 @@ def _resolve_backend(backend: Any, net: Network, B: int, work: float) -> str:
                                u=net.u, bound=1.0), "numba", work)
         return "numba"
     if backend == "jax":
-        if not _jax.available():
-            raise ValidationError(
-                "backend: 'jax' needs jax, which is not installed (pip install 'jax[cpu]', or "
-                "eicircuits[jax]); use backend='numpy'"
-            )
-        _jax.check_supported(net)
+        _jax.require(net)
         return "jax"
     if backend == "auto":
         if (_jax.available() and B >= JAX_MIN_BATCH and work >= JAX_MIN_WORK
@@ -731,7 +726,7 @@ def simulate_batch(
             )
     x = np.concatenate([X0[:, None, :], rows], axis=1)
     status = np.where(stop < N, "diverged", "success")
-    ok_msg = f"integrated to t = {t1:g} in {N} steps of dt = {dt_v:g}"
+    ok_msg = success_message(t1, N, dt_v)
     if which != "numba":
         messages = _messages(net, form, X0, U, stop, bad_i, bad_v, t0=t0, t1=t1, N=N,
                              bound=bound_v, ok=ok_msg, times=times)

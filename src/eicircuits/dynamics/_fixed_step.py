@@ -40,7 +40,7 @@ from scipy import special
 from ..activations import Activation, ClippedReLU, Linear, Logistic, ReLU, Scaled, Tanh
 from ..errors import EICircuitsWarning, SizeLimitError, ValidationError
 from . import _kernels
-from ._problem import Problem, divergence_message
+from ._problem import Problem, divergence_message, success_message
 from ._schemes import FIXED_METHODS, SCHEMES
 from ._schemes import step as scheme_step
 from ._trajectory import Trajectory
@@ -54,8 +54,8 @@ __all__ = ["FIXED_METHODS", "MAX_OUTPUT_BYTES", "run_fixed", "BACKENDS"]
 
 FloatArray = NDArray[np.float64]
 
-#: Backends of the fixed-step path (single runs and batches alike; ``"jax"`` runs a single
-#: run as a batch of one).
+#: Backends of the fixed-step path (single runs and batches alike; a single run on ``"jax"``
+#: is :func:`run_fixed_jax`).
 BACKENDS = ("auto", "numpy", "numba", "jax")
 
 #: Largest output (saved rows × n × 8 bytes) allocated without complaint.
@@ -589,7 +589,7 @@ def run_fixed(
                     break
             if s >= N:
                 status = "success"
-                message = f"integrated to t = {t1:g} in {N} steps of dt = {dt:g}"
+                message = success_message(t1, N, dt)
                 break
             if s >= max_steps:
                 status = "max_steps"
@@ -677,7 +677,7 @@ def run_fixed_jax(prob: Problem, method: str, *, dt: float, save_every: int | No
     stages = SCHEMES[method].stages
     if -bound <= rows.min() and rows.max() <= bound:  # two passes, no temporaries; NaN fails
         return Trajectory(t=t_all, x=x_all, status="success",
-                          message=f"integrated to t = {t1:g} in {N} steps of dt = {dt:g}",
+                          message=success_message(t1, N, dt),
                           form=prob.form, method=method, nfev=N * stages, steps=N,
                           net=prob.net, u=prob.u, dt=float(dt))
     with np.errstate(invalid="ignore"):

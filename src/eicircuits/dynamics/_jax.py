@@ -149,6 +149,17 @@ def check_supported(net: Network) -> None:
             raise ValidationError(_unsupported_message(bad))
 
 
+def require(net: Network) -> None:
+    """Raise a :class:`~eicircuits.ValidationError` unless jax is installed and every
+    activation of ``net`` has a JAX version (``backend="jax"`` asked for by name)."""
+    if not available():
+        raise ValidationError(
+            "backend: 'jax' needs jax, which is not installed (pip install 'jax[cpu]', or "
+            "eicircuits[jax]); use backend='numpy' or 'numba'"
+        )
+    check_supported(net)
+
+
 def supported(net: Network) -> bool:
     """Whether every activation of ``net`` has a JAX version."""
     return all(_unsupported(a) is None for a in set(net.activations))
@@ -214,6 +225,30 @@ def _table_value(table: Any, tt: Any, left: bool, jnp: Any) -> Any:
     tol = 1e-9 * jnp.maximum(1.0, jnp.abs(tt))
     cnt = jnp.sum(ST < tt - tol, axis=1) if left else jnp.sum(ST <= tt + tol, axis=1)
     return jnp.take_along_axis(SV, cnt[:, None, None], axis=1)[:, 0, :]
+
+
+def _network_inputs(net: Network, dtype: np.dtype) -> tuple[tuple[Activation, ...], Any, Any]:
+    """``(acts, group, W)`` for the compiled programs: the distinct activations, each neuron's
+    index into them (on the device) and ``W`` on the device in ``dtype`` (sparse as a BCOO).
+
+    Arrays go through ``jax.device_put``, not ``jnp.asarray``: each ``jnp.asarray`` is a small
+    compiled program of its own (six cost 0.1–0.2 s of a cold run), and a NumPy array handed to
+    a jitted function is copied about 3× slower (0.5 s for a 4000 × 4000 ``W``).
+    """
+    import jax
+
+    groups = net._groups()  # one group, by slice, when every neuron shares the activation
+    acts = tuple(a for a, _ in groups)
+    group = np.zeros(net.n, dtype=np.int64)
+    for g, (_, ix) in enumerate(groups):
+        group[ix] = g
+    if net.is_sparse:
+        from jax.experimental import sparse as jsparse
+
+        W = jsparse.BCOO.from_scipy_sparse(net.W.astype(dtype))  # indices sorted by Network
+    else:
+        W = jax.device_put(np.asarray(net.W, dtype=dtype))
+    return acts, jax.device_put(group), W
 
 
 @functools.cache
@@ -283,25 +318,14 @@ def run_jax_single(
     import jax
 
     fn = _compiled_single()
-    acts = tuple(dict.fromkeys(net.activations))
-    index = {a: g for g, a in enumerate(acts)}
-    group = np.array([index[a] for a in net.activations], dtype=np.int64)
     R = -(-N // every)
     dt_ = np.dtype(dtype)
     with x64():
-        if net.is_sparse:
-            from jax.experimental import sparse as jsparse
-
-            W = jsparse.BCOO.from_scipy_sparse(net.W.sorted_indices().astype(dt_))
-        else:
-            W = np.asarray(net.W, dtype=dt_)
+        acts, group, W = _network_inputs(net, dt_)
         put = jax.device_put
-        # arrays moved by jax.device_put, not jnp.asarray: each jnp.asarray is a small compiled
-        # program of its own (six cost 0.1–0.2 s of a cold run), and a NumPy array handed to
-        # the jitted function is copied about 3× slower (0.5 s for a 4000 × 4000 W)
         rows = fn(
-            put(np.asarray(x0, dtype=dt_)), put(W), put(1.0 / net.tau),
-            put(np.asarray(u, dtype=dt_)), put(group), np.float64(dt), np.float64(dt_last),
+            put(np.asarray(x0, dtype=dt_)), W, put(1.0 / net.tau),
+            put(np.asarray(u, dtype=dt_)), group, np.float64(dt), np.float64(dt_last),
             np.int64(N), None if table is None else tuple(put(np.asarray(a)) for a in table),
             every=every, R=R, method=method, form=form, acts=acts, stim=table is not None,
             uniform=dt_last == dt,
@@ -400,24 +424,16 @@ def run_jax(
     import jax
 
     fn = _compiled()
-    acts = tuple(dict.fromkeys(net.activations))
-    index = {a: g for g, a in enumerate(acts)}
-    group = np.array([index[a] for a in net.activations], dtype=np.int64)
     B = X0.shape[0]
     R = -(-N // every)
     with x64():
-        if net.is_sparse:
-            from jax.experimental import sparse as jsparse
-
-            W = jsparse.BCOO.from_scipy_sparse(net.W.sorted_indices())
-        else:
-            W = np.asarray(net.W, dtype=float)
-        put = jax.device_put  # not jnp.asarray (see run_jax_single)
+        acts, group, W = _network_inputs(net, np.dtype(np.float64))
+        put = jax.device_put  # not jnp.asarray (see _network_inputs)
         carry = (put(np.asarray(X0, dtype=float)), put(np.ones(B, dtype=bool)),
                  put(np.full(B, N, dtype=np.int64)), put(np.full(B, -1, dtype=np.int64)),
                  put(np.zeros(B)))
         carry, rows = fn(
-            carry, put(W), put(1.0 / net.tau), put(np.asarray(U, dtype=float)), put(group),
+            carry, W, put(1.0 / net.tau), put(np.asarray(U, dtype=float)), group,
             np.float64(dt), np.float64(dt_last), np.float64(bound), np.int64(N),
             np.int64(every), None if table is None else tuple(put(np.asarray(a)) for a in table),
             R=R, method=method, form=form, acts=acts, sparse=net.is_sparse,

@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from ..network import Network
 
-__all__ = ["Problem", "divergence_message"]
+__all__ = ["Problem", "divergence_message", "success_message"]
 
 FloatArray = NDArray[np.float64]
 
@@ -76,6 +76,11 @@ class Problem:
         if not bad.any():
             return -1
         return int(np.flatnonzero(bad)[0])
+
+
+def success_message(t1: float, steps: int, dt: float) -> str:
+    """The message of a fixed-step run that reached ``t1`` (every backend says the same)."""
+    return f"integrated to t = {t1:g} in {steps} steps of dt = {dt:g}"
 
 
 def divergence_message(prob: Problem, t: float, i: int, value: float, last_t: float) -> str:

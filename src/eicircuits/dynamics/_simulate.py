@@ -208,7 +208,7 @@ def _as_batch(net: Network, x0: Any, t_span: Any, *, method: str, dt: Any, noise
 
 
 def _single_on_jax(prob: Problem, method: str, *, dt: float, save_every: int | None,
-                   noise: Any, dtype: np.dtype, threads: Any,
+                   noise: Any, dtype: np.dtype, limit: Any,
                    others: dict[str, bool]) -> Trajectory:
     """``simulate(..., backend="jax")``: the lean single-run program of the JAX backend."""
     from . import _jax
@@ -227,13 +227,8 @@ def _single_on_jax(prob: Problem, method: str, *, dt: float, save_every: int | N
             "constant input or a piecewise-constant stimulus protocol, without delays, saved "
             "every save_every steps); use backend='numba' or 'numpy'"
         )
-    if not _jax.available():
-        raise ValidationError(
-            "backend: 'jax' needs jax, which is not installed (pip install 'jax[cpu]', or "
-            "eicircuits[jax]); use backend='numba' or 'numpy'"
-        )
-    _jax.check_supported(prob.net)
-    with blas_threads(resolve_threads(threads, prob.net.W)):
+    _jax.require(prob.net)
+    with blas_threads(limit):  # the NumPy replay of a diverging interval
         return run_fixed_jax(prob, method, dt=dt, save_every=save_every, dtype=dtype)
 
 
@@ -330,9 +325,10 @@ def simulate(
         Fixed-step only; the same set as :func:`~eicircuits.simulate_batch`, every backend
         running the same scheme definitions (:mod:`eicircuits.dynamics._schemes`): the
         compiled kernel (numba, optional dependency; constant input and built-in
-        activations), the NumPy loop, or JAX (the run as a batch of one: constant input or a
-        piecewise-constant stimulus, float64, without ``t_eval``, ``until_steady``,
-        checkpoints or ``max_steps``). ``"auto"`` prefers numba when it applies.
+        activations), the NumPy loop, or JAX (one compiled ``lax.scan``, float64 or float32:
+        a deterministic scheme, constant input or a piecewise-constant stimulus, no delays,
+        without ``t_eval``, ``until_steady``, checkpoints or ``max_steps``; the fastest for long
+        float32 runs of small dense networks). ``"auto"`` prefers numba when it applies.
     threads : "auto", int or None
         BLAS threads during the run (``"auto"``: 1 for dense ``W`` with n ≤ 2048, whose
         mat-vecs are too small for threads to pay off; ``None``: leave as is).
@@ -348,7 +344,7 @@ def simulate(
         With delays: the state ``h(t)`` for ``t < t0`` (default: the constant ``x0``).
     dtype : {np.float64, np.float32}
         Precision of a deterministic fixed-step run (``"euler"``, ``"exp-euler"``, ``"heun"``,
-        ``"midpoint"``, ``"rk4"``; numba or NumPy backend): with ``np.float32`` the state,
+        ``"midpoint"``, ``"rk4"``; numba, NumPy or JAX backend): with ``np.float32`` the state,
         ``W``, ``u``, the step coefficients and the stage buffers are float32, every operation
         rounds to float32, and ``Trajectory.x`` is float32 (``t`` stays float64). Faster (half
         the memory traffic, twice the SIMD width) and accurate to float32 rounding: on a
@@ -486,7 +482,7 @@ def simulate(
     if backend == "jax":
         return _single_on_jax(
             prob, name, dt=dt_v, save_every=save_every, noise=noise, dtype=prec,
-            threads=threads, others={
+            limit=limit, others={
                 "t_eval": t_ev is not None, "until_steady": steady_v is not None,
                 "checkpoint": checkpoint is not None, "resume": resume not in (None, False),
                 "max_steps": steps_v != DEFAULT_MAX_STEPS, "history": history is not None,
