@@ -171,8 +171,7 @@ def _combine(base: Any, terms: list[tuple[Any, Any]], inc: Any, w: float,
         out[...] = base
     tmp = None
     for c, K in terms:
-        tmp = np.multiply(c, K, out=tmp) if tmp is not None and tmp.shape == K.shape \
-            else c * K
+        tmp = c * K if tmp is None else np.multiply(c, K, out=tmp)  # K all of one shape
         out += tmp
     if inc is not None and w != 0.0:
         out += inc if w == 1.0 else w * inc
