@@ -341,3 +341,20 @@ def test_a_single_run_on_jax_that_diverges_stops_like_numba():
         assert a.status == b.status == "diverged" and a.steps == b.steps
         assert np.array_equal(a.t, b.t) and np.allclose(a.x, b.x, rtol=1e-5)
         assert a.message == b.message and np.all(np.abs(a.x) <= 50.0)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba", "jax"])
+def test_a_state_that_leaves_the_bound_between_saved_rows_is_caught(backend):
+    """x₁ = −5 t e^{−t} peaks at 5/e ≈ 1.84 near t = 1 and is back to 1.35 at t = 2: with rows
+    only every 2 time units every saved state is within bound = 1.5, yet the run left it."""
+    if backend == "numba" and not _kernels.available():
+        pytest.skip("numba is not installed")
+    if backend == "jax" and not _jax.available():
+        pytest.skip("jax is not installed")
+    net = Network(W=[[0.0, -5.0], [0.0, 0.0]], u=[0.0, 0.0], activation=Linear(),
+                  cell_types="EI")
+    for dtype in (np.float64, np.float32):
+        tr = simulate(net, [0.0, 1.0], (0.0, 20.0), method="rk4", dt=0.01, save_every=200,
+                      bound=1.5, backend=backend, dtype=dtype)
+        assert tr.status == "diverged" and tr.steps == 48, (backend, dtype, tr.message)
+        assert np.all(np.abs(tr.x) <= 1.5) and "neuron 0" in tr.message

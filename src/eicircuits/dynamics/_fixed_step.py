@@ -651,11 +651,11 @@ def run_fixed_jax(prob: Problem, method: str, *, dt: float, save_every: int | No
     """Integrate ``prob`` on the JAX backend (:func:`._jax.run_jax_single`): a deterministic
     scheme, constant input or a piecewise-constant stimulus, rows every ``save_every`` steps.
 
-    The compiled program does not check the bound; its rows are checked here. A row out of
-    the bound (or non-finite) marks the interval of steps in which the run left it: the
-    NumPy stepper replays that interval from the row before it, step by step, to find the
-    step and the neuron; the trajectory keeps the last finite state, as in the other
-    backends.
+    The compiled program does not check the bound; its rows, and the largest ``|x_i|`` it
+    kept for the steps between two rows, are checked here. The first interval of steps that
+    left the bound (or became non-finite) is replayed by the NumPy stepper from the row
+    before it, step by step, to find the step and the neuron; the trajectory keeps the last
+    finite state, as in the other backends.
     """
     from . import _jax
 
@@ -668,21 +668,27 @@ def run_fixed_jax(prob: Problem, method: str, *, dt: float, save_every: int | No
     if hasattr(prob.u, "switching_times"):  # a piecewise-constant stimulus protocol
         table = _jax.piecewise_table([prob.u], 1, prob.n, t0)
         u = np.zeros(prob.n)
-    x_all = _jax.run_jax_single(prob.net, prob.form, method, prob.x0, u, dt=dt,
-                                dt_last=step_dt(N - 1), N=N, every=every, table=table,
-                                dtype=dtype)
+    x_all, peaks = _jax.run_jax_single(prob.net, prob.form, method, prob.x0, u, dt=dt,
+                                       dt_last=step_dt(N - 1), N=N, every=every, table=table,
+                                       dtype=dtype)
     rows = x_all[1:]
     t_all = np.where(save_steps < N, t0 + save_steps * dt, t1).astype(float)
     bound = min(prob.bound, float(np.finfo(dtype).max))
     stages = SCHEMES[method].stages
-    if -bound <= rows.min() and rows.max() <= bound:  # two passes, no temporaries; NaN fails
+    if peaks is None:  # every state is a row: two passes, no temporaries; NaN fails
+        within = bool(-bound <= rows.min() and rows.max() <= bound)
+    else:
+        peaks = peaks[:-1]  # peaks[k]: the steps from row k to row k + 1
+        within = bool(peaks.max() <= bound)
+    if within:
         return Trajectory(t=t_all, x=x_all, status="success",
                           message=success_message(t1, N, dt),
                           form=prob.form, method=method, nfev=N * stages, steps=N,
                           net=prob.net, u=prob.u, dt=float(dt))
     with np.errstate(invalid="ignore"):
-        fine = np.all(np.abs(rows) <= bound, axis=1)  # False for NaN too
-    j = int(np.argmin(fine)) + 1  # the first bad row of x_all
+        fine = (np.all(np.abs(rows) <= bound, axis=1) if peaks is None
+                else peaks <= bound)  # False for NaN too
+    j = int(np.argmin(fine)) + 1  # the run left the bound between rows j − 1 and j
     x = x_all[j - 1].copy()
     stepper = _NumpyStepper(prob, method, dtype)
     s = int(save_steps[j - 1])
@@ -694,8 +700,10 @@ def run_fixed_jax(prob: Problem, method: str, *, dt: float, save_every: int | No
             if bad.size or s + 1 >= save_steps[j]:
                 break
             x, s = nxt, s + 1
-    i = int(bad[0]) if bad.size else int(np.flatnonzero(~(np.abs(rows[j - 1]) <= bound))[0])
-    value = float(nxt[i]) if bad.size else float(rows[j - 1][i])
+    # (no bad step in the replay: JAX's rounding crossed the bound where NumPy's did not; the
+    # interval's last step is then reported, with its largest state)
+    i = int(bad[0]) if bad.size else int(np.argmax(np.abs(nxt)))
+    value = float(nxt[i])
     keep = save_steps <= s
     t_out, x_out = t_all[keep], x_all[keep]
     if save_steps[keep][-1] != s:

@@ -284,17 +284,27 @@ def _compiled_single() -> Any:
         # the scan emits the state *before* each iteration, R + 1 of them: x0 and every saved
         # row land in one output buffer (a concatenation afterwards copied the whole run,
         # 0.09 s of 0.5 s at 10⁵ rows of 160); the last iteration's work is discarded
-        if every == 1:  # every step saved
+        if every == 1:  # every step saved: the rows are every state, checked by the caller
             def body(c: Any, _: Any) -> Any:
                 s, x = c
                 return (s + 1, one(s, x)), x
-        else:
-            def body(c: Any, _: Any) -> Any:
-                s, x = c
-                e = jnp.minimum(s + every, N)
-                return (e, lax.fori_loop(s, e, one, x)), x
 
-        return lax.scan(body, (jnp.zeros((), N.dtype), x0), None, length=R + 1)[1]
+            return lax.scan(body, (jnp.zeros((), N.dtype), x0), None, length=R + 1)[1], None
+
+        def tracked(s: Any, c: Any) -> Any:  # a step and the running elementwise max |x|
+            x, m = c
+            x = one(s, x)
+            return x, jnp.maximum(m, jnp.abs(x))  # fused with the step; NaN propagates
+
+        def interval(c: Any, _: Any) -> Any:
+            # also emits the largest |x| of the steps up to the next row, so that a state
+            # leaving the bound between two saved rows is not missed
+            s, x = c
+            e = jnp.minimum(s + every, N)
+            xe, m = lax.fori_loop(s, e, tracked, (x, jnp.zeros_like(x)))
+            return (e, xe), (x, jnp.max(m))
+
+        return lax.scan(interval, (jnp.zeros((), N.dtype), x0), None, length=R + 1)[1]
 
     return jax.jit(run, static_argnames=("every", "R", "method", "form", "acts", "stim",
                                          "uniform"))
@@ -303,16 +313,18 @@ def _compiled_single() -> Any:
 def run_jax_single(
     net: Network, form: str, method: str, x0: FloatArray, u: FloatArray, *, dt: float,
     dt_last: float, N: int, every: int, table: Any = None, dtype: Any = np.float64,
-) -> NDArray[Any]:
+) -> tuple[NDArray[Any], NDArray[Any] | None]:
     """One run on JAX: ``N`` steps from ``x0``; ``x0`` and the states after steps
-    ``every, 2·every, …`` below ``N`` and after step ``N``, shape (R + 1, n).
+    ``every, 2·every, …`` below ``N`` and after step ``N``, shape (R + 1, n); and, when
+    ``every > 1``, for each row ``k`` the largest ``|x_i|`` over the steps from row ``k`` to
+    row ``k + 1`` (shape (R + 1,); NaN if a state was not finite), else ``None``.
 
     The lean program of a single run: one ``lax.scan`` whose outputs are the saved rows, no
-    batch axis, no per-step bookkeeping (a per-step bound check measured 1.6 µs of a 4–5 µs
-    step at n = 160 in XLA's CPU code), in the state's precision ``dtype`` (float64 or
-    float32; gains computed in float64 and rounded once). The rows are not checked here: a
-    diverging run produces inf/NaN rows, which the caller finds and replaces
-    (:func:`._fixed_step.run_fixed_jax`).
+    batch axis, no per-step reduction (a per-step bound check measured 1.6 µs of a 4–5 µs
+    step at n = 160 in XLA's CPU code; the running max between rows is elementwise, fused
+    with the step), in the state's precision ``dtype`` (float64 or float32; gains computed in
+    float64 and rounded once). Nothing is checked here: a diverging run produces inf/NaN,
+    which the caller finds (:func:`._fixed_step.run_fixed_jax`).
     """
     check_supported(net)
     import jax
@@ -330,7 +342,8 @@ def run_jax_single(
             every=every, R=R, method=method, form=form, acts=acts, stim=table is not None,
             uniform=dt_last == dt,
         )
-        return np.asarray(jax.device_get(rows))
+        rows, peaks = jax.device_get(rows)
+        return np.asarray(rows), None if peaks is None else np.asarray(peaks)
 
 
 @functools.cache
