@@ -358,3 +358,24 @@ def test_a_state_that_leaves_the_bound_between_saved_rows_is_caught(backend):
                       bound=1.5, backend=backend, dtype=dtype)
         assert tr.status == "diverged" and tr.steps == 48, (backend, dtype, tr.message)
         assert np.all(np.abs(tr.x) <= 1.5) and "neuron 0" in tr.message
+
+
+def test_a_checkpoint_of_the_earlier_arithmetic_is_not_resumed(tmp_path):
+    """Version-1 checkpoints were written by steps that round differently: resuming one would
+    not reproduce the uninterrupted run, so it is refused like a checkpoint of another run."""
+    from eicircuits import ValidationError
+
+    net = _net(ACTIVATIONS["logistic"])
+    ck = tmp_path / "run.npz"
+    kw = dict(method="rk4", dt=0.01, checkpoint=ck, backend="numpy")
+    simulate(net, X0[0], SPAN, max_steps=100, **kw)
+    with np.load(ck) as data:
+        fields = {k: data[k] for k in data.files}
+    assert int(fields["version"]) == 2
+    again = simulate(net, X0[0], SPAN, resume=True, **kw)
+    assert np.array_equal(again.x, simulate(net, X0[0], SPAN, method="rk4", dt=0.01,
+                                            backend="numpy").x)
+    fields["version"] = np.array(1)
+    np.savez(ck, **fields)
+    with pytest.raises(ValidationError, match="was written for a different run"):
+        simulate(net, X0[0], SPAN, resume=True, **kw)

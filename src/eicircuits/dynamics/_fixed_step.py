@@ -61,7 +61,10 @@ BACKENDS = ("auto", "numpy", "numba", "jax")
 #: Largest output (saved rows × n × 8 bytes) allocated without complaint.
 MAX_OUTPUT_BYTES = 2 * 1024**3
 
-_CHECKPOINT_VERSION = 1
+#: Version of the checkpoint file. 2: the steps of every scheme are those of ``_schemes``
+#: (gains ``h A/τ``, ``1 − e^{−h/τ}``), which round differently from version 1's: resuming a
+#: version-1 file would not give the uninterrupted run, so it is refused.
+_CHECKPOINT_VERSION = 2
 
 #: A dense W with at most this fraction of non-zeros runs through the kernel's CSR loop ...
 CSR_DENSITY = 0.3
